@@ -1,0 +1,1 @@
+//! Demos live in `src/bin/`, one per seed scenario.
