@@ -32,6 +32,7 @@ impl Keys for TermKeys {
     fn unord(k: OrdTerm) -> Term {
         k.0
     }
+    const IDENTICAL: Option<fn(&OrdTerm, &OrdTerm) -> bool> = Some(|a, b| a.0 == b.0);
 }
 
 type TermCore = Core<TermKeys, Term>;
@@ -671,7 +672,6 @@ impl Table {
             return Err(EtsError::WrongType(TableType::Bag));
         }
         let ms = self.compile(ms)?;
-        let ordered = self.kind() == TableType::OrderedSet;
         let mut pairs = Vec::new();
         let mut failure = None;
         self.run(&ms, true, &mut |o, r| pairs.push((o.clone(), r)));
@@ -685,12 +685,9 @@ impl Table {
                     break;
                 }
             };
-            let same = if ordered {
-                old_key.equals(&new_key)
-            } else {
-                old_key == new_key
-            };
-            if !same {
+            // The key must stay exactly the same, even in an ordered_set where `1.0` would find
+            // the object stored under `1`: the stored key and the object's key must not drift.
+            if old_key != new_key {
                 failure = Some(EtsError::KeyChanged);
                 break;
             }

@@ -82,6 +82,7 @@ impl<K: Clone + Eq + Hash + Ord + Send + Sync + 'static> Keys for Same<K> {
     fn unord(k: K) -> K {
         k
     }
+    const IDENTICAL: Option<fn(&K, &K) -> bool> = None;
 }
 
 type TypedCore<R> = Core<Same<<R as Record>::Key>, R>;

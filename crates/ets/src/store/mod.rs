@@ -110,6 +110,9 @@ pub(crate) trait Keys: Send + Sync + 'static {
     fn ord(k: &Self::H) -> &Self::O;
     fn ord_owned(k: Self::H) -> Self::O;
     fn unord(k: Self::O) -> Self::H;
+    /// For ordered keys that compare equal, whether they are also the same key; `None` when
+    /// comparing equal means identical.
+    const IDENTICAL: Option<fn(&Self::O, &Self::O) -> bool>;
 }
 
 /// Where a traversal resumes: a bucket position in a hash table, the last key in an ordered one.
@@ -128,7 +131,7 @@ pub(crate) enum Store<X: Keys, O> {
 impl<X: Keys, O: Clone + PartialEq> Store<X, O> {
     pub(crate) fn new(kind: TableType) -> Self {
         match kind {
-            TableType::OrderedSet => Store::Ordered(OrderedStore::new()),
+            TableType::OrderedSet => Store::Ordered(OrderedStore::new(X::IDENTICAL)),
             _ => Store::Hash(HashStore::new(kind)),
         }
     }

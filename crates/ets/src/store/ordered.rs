@@ -24,6 +24,7 @@
 //! cannot deadlock with each other.
 
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 use std::ops::Bound;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicPtr, Ordering};
@@ -70,6 +71,10 @@ impl<K: Ord, O> Route<K, O> {
 
 pub(crate) struct OrderedStore<K, O> {
     route: AtomicPtr<Route<K, O>>,
+    /// Whether two keys that compare equal are also identical. Term keys `1` and `1.0` compare
+    /// equal but are not identical: inserting `{1.0, x}` over `{1, y}` must store the new key,
+    /// which `BTreeMap::insert` alone would not do.
+    identical: Option<fn(&K, &K) -> bool>,
     /// Serialises splits; also owns every route ever published (the current one is last).
     // Boxed so that a route keeps its address when the vector grows: readers hold pointers.
     #[allow(clippy::vec_box)]
@@ -85,7 +90,7 @@ unsafe impl<K: Send + Sync, O: Send + Sync> Sync for OrderedStore<K, O> {}
 type WriteGuard<'a, K, O> = RwLockWriteGuard<'a, LeafData<K, O>>;
 
 impl<K: Ord + Clone, O: Clone + PartialEq> OrderedStore<K, O> {
-    pub(crate) fn new() -> Self {
+    pub(crate) fn new(identical: Option<fn(&K, &K) -> bool>) -> Self {
         let mut first = Box::new(Route {
             bounds: Vec::new(),
             leaves: vec![new_leaf(BTreeMap::new())],
@@ -93,6 +98,7 @@ impl<K: Ord + Clone, O: Clone + PartialEq> OrderedStore<K, O> {
         let ptr: *mut Route<K, O> = &mut *first;
         OrderedStore {
             route: AtomicPtr::new(ptr),
+            identical,
             routes: Mutex::new(vec![first]),
         }
     }
@@ -216,12 +222,34 @@ impl<K: Ord + Clone, O: Clone + PartialEq> OrderedStore<K, O> {
         self.with_leaf(key, |m| f(m.get(key)))
     }
 
+    /// Inserts or replaces, storing the new object's own key.
+    #[inline]
+    fn put(identical: Option<fn(&K, &K) -> bool>, m: &mut BTreeMap<K, O>, key: K, obj: O) {
+        let Some(identical) = identical else {
+            m.insert(key, obj);
+            return;
+        };
+        let copy = key.clone();
+        match m.entry(key) {
+            Entry::Vacant(v) => {
+                v.insert(obj);
+            }
+            Entry::Occupied(e) => {
+                if identical(e.key(), &copy) {
+                    *e.into_mut() = obj;
+                } else {
+                    e.remove();
+                    m.insert(copy, obj);
+                }
+            }
+        }
+    }
+
     #[inline]
     pub(crate) fn insert(&self, key: K, obj: O) {
         let k = key.clone();
-        self.with_leaf_mut(&k, move |m| {
-            m.insert(key, obj);
-        });
+        let identical = self.identical;
+        self.with_leaf_mut(&k, move |m| Self::put(identical, m, key, obj));
     }
 
     pub(crate) fn insert_many(&self, items: Vec<(K, O)>) {
@@ -229,7 +257,7 @@ impl<K: Ord + Clone, O: Clone + PartialEq> OrderedStore<K, O> {
         let (mut guards, pos) = self.lock_many(&keys);
         drop(keys);
         for ((k, o), p) in items.into_iter().zip(pos) {
-            guards[p].map.insert(k, o);
+            Self::put(self.identical, &mut guards[p].map, k, o);
         }
     }
 
@@ -256,7 +284,7 @@ impl<K: Ord + Clone, O: Clone + PartialEq> OrderedStore<K, O> {
         }
         drop(keys);
         for ((k, o), p) in items.into_iter().zip(pos) {
-            guards[p].map.insert(k, o);
+            Self::put(self.identical, &mut guards[p].map, k, o);
         }
         true
     }
@@ -382,7 +410,11 @@ impl<K: Ord + Clone, O: Clone + PartialEq> OrderedStore<K, O> {
             let i = match (&bound, forward) {
                 (Bound::Unbounded, true) => 0,
                 (Bound::Unbounded, false) => route.leaves.len() - 1,
-                (Bound::Included(k) | Bound::Excluded(k), _) => route.index(k),
+                (Bound::Included(k) | Bound::Excluded(k), true) => route.index(k),
+                // Keys below `k` start in the leaf whose lower bound is below `k`.
+                (Bound::Included(k) | Bound::Excluded(k), false) => {
+                    route.bounds.partition_point(|b| b < k)
+                }
             };
             let leaf = route.leaves[i].read();
             if !leaf.valid {
@@ -420,5 +452,126 @@ impl<K: Ord + Clone, O: Clone + PartialEq> OrderedStore<K, O> {
                 bound = Bound::Excluded(route.bounds[i - 1].clone());
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    impl<K: Ord + Clone, O: Clone + PartialEq> OrderedStore<K, O> {
+        /// Splits every leaf that is big enough, as sustained contention would.
+        fn split_everything(&self) {
+            loop {
+                let route = self.route();
+                let n = route.leaves.len();
+                for leaf in &route.leaves {
+                    let mut g = leaf.write();
+                    if g.valid {
+                        self.maybe_split(route, leaf, &mut g);
+                    }
+                }
+                if self.route().leaves.len() == n {
+                    return;
+                }
+            }
+        }
+
+        fn leaves(&self) -> usize {
+            self.route().leaves.len()
+        }
+    }
+
+    fn walk(s: &OrderedStore<u32, u32>, forward: bool, budget: usize) -> Vec<u32> {
+        let mut out = Vec::new();
+        let mut cursor = None;
+        loop {
+            let next = s.scan(cursor, forward, budget, &mut |k, _| out.push(*k));
+            match next {
+                Some(k) => cursor = Some(k),
+                None => return out,
+            }
+        }
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Insert(u32),
+        Remove(u32),
+        Many(Vec<u32>),
+        Split,
+        Clear,
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            8 => (0u32..3000).prop_map(Op::Insert),
+            3 => (0u32..3000).prop_map(Op::Remove),
+            2 => prop::collection::vec(0u32..3000, 0..50).prop_map(Op::Many),
+            1 => Just(Op::Split),
+            1 => Just(Op::Clear),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+        /// Splits must never lose, duplicate or misorder keys, and traversals must cross leaf
+        /// boundaries correctly in both directions.
+        #[test]
+        fn partitioned_store_matches_btreemap(
+            prefill in prop::collection::vec(0u32..3000, 0..1500),
+            ops in prop::collection::vec(op(), 1..60),
+            probes in prop::collection::vec(0u32..3100, 1..20),
+            budget in 1usize..40,
+        ) {
+            let s: OrderedStore<u32, u32> = OrderedStore::new(None);
+            let mut m = BTreeMap::new();
+            s.insert_many(prefill.iter().map(|&k| (k, k)).collect());
+            m.extend(prefill.iter().map(|&k| (k, k)));
+            s.split_everything();
+            for op in ops {
+                match op {
+                    Op::Insert(k) => {
+                        s.insert(k, k + 1);
+                        m.insert(k, k + 1);
+                    }
+                    Op::Remove(k) => prop_assert_eq!(s.take(&k), m.remove(&k)),
+                    Op::Many(ks) => {
+                        s.insert_many(ks.iter().map(|&k| (k, k)).collect());
+                        m.extend(ks.iter().map(|&k| (k, k)));
+                    }
+                    Op::Split => s.split_everything(),
+                    Op::Clear => {
+                        s.clear();
+                        m.clear();
+                    }
+                }
+                prop_assert_eq!(s.len(), m.len());
+            }
+            let keys: Vec<u32> = m.keys().copied().collect();
+            prop_assert_eq!(walk(&s, true, budget), keys.clone());
+            let mut rev = keys.clone();
+            rev.reverse();
+            prop_assert_eq!(walk(&s, false, budget), rev);
+            for p in probes {
+                prop_assert_eq!(s.step(Some(&p), true), m.range(p + 1..).next().map(|(k, _)| *k));
+                prop_assert_eq!(s.step(Some(&p), false), m.range(..p).next_back().map(|(k, _)| *k));
+                prop_assert_eq!(s.read(&p, |o| o.copied()), m.get(&p).copied());
+            }
+            prop_assert_eq!(s.step(None, true), m.keys().next().copied());
+            prop_assert_eq!(s.step(None, false), m.keys().next_back().copied());
+        }
+    }
+
+    #[test]
+    fn contention_splits_a_leaf() {
+        let s: OrderedStore<u32, u32> = OrderedStore::new(None);
+        s.insert_many((0..1000).map(|k| (k, k)).collect());
+        s.split_everything();
+        assert!(s.leaves() > 1, "a big leaf splits");
+        assert!(s.leaves() <= MAX_LEAVES);
+        assert_eq!(s.len(), 1000);
     }
 }
