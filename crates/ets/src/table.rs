@@ -11,7 +11,7 @@ use crate::error::EtsError;
 use crate::options::{Options, TableType};
 use crate::pattern::MatchSpec;
 use crate::registry::{self, AnyTable, Info, Tid};
-use crate::store::{Cursor, Keys};
+use crate::store::{Cursor, Identical, Keys};
 use crate::term::{Atom, OrdTerm, Term};
 
 /// Keys of Term tables: exact in hash tables, by Erlang `==` in ordered ones.
@@ -32,7 +32,7 @@ impl Keys for TermKeys {
     fn unord(k: OrdTerm) -> Term {
         k.0
     }
-    const IDENTICAL: Option<fn(&OrdTerm, &OrdTerm) -> bool> = Some(|a, b| a.0 == b.0);
+    const IDENTICAL: Option<Identical<OrdTerm>> = Some(|a, b| a.0 == b.0);
 }
 
 type TermCore = Core<TermKeys, Term>;

@@ -17,7 +17,7 @@ use crate::core::{Core, downcast};
 use crate::error::EtsError;
 use crate::options::{Options, TableType};
 use crate::registry::{self, AnyTable, Info, Tid};
-use crate::store::{Cursor, Keys};
+use crate::store::{Cursor, Identical, Keys};
 use crate::term::{Atom, Term};
 
 /// A row of a [`TypedTable`]: a cloneable value with a key.
@@ -82,7 +82,7 @@ impl<K: Clone + Eq + Hash + Ord + Send + Sync + 'static> Keys for Same<K> {
     fn unord(k: K) -> K {
         k
     }
-    const IDENTICAL: Option<fn(&K, &K) -> bool> = None;
+    const IDENTICAL: Option<Identical<K>> = None;
 }
 
 type TypedCore<R> = Core<Same<<R as Record>::Key>, R>;

@@ -99,6 +99,9 @@ impl<O: PartialEq> Objs<O> {
     }
 }
 
+/// Tells whether two keys that compare equal are the same key.
+pub(crate) type Identical<K> = fn(&K, &K) -> bool;
+
 /// How a front's key type maps to the ordered store's key type. Term tables order keys by
 /// Erlang's `==`/`<` (so `1` and `1.0` are one key) through a wrapper; typed tables use the
 /// key's own `Ord`.
@@ -112,7 +115,7 @@ pub(crate) trait Keys: Send + Sync + 'static {
     fn unord(k: Self::O) -> Self::H;
     /// For ordered keys that compare equal, whether they are also the same key; `None` when
     /// comparing equal means identical.
-    const IDENTICAL: Option<fn(&Self::O, &Self::O) -> bool>;
+    const IDENTICAL: Option<Identical<Self::O>>;
 }
 
 /// Where a traversal resumes: a bucket position in a hash table, the last key in an ordered one.

@@ -30,6 +30,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicPtr, Ordering};
 
 use crossbeam::utils::CachePadded;
+
+use super::Identical;
 use parking_lot::{Mutex, RwLock, RwLockWriteGuard};
 
 /// The most leaves a table is split into.
@@ -74,7 +76,7 @@ pub(crate) struct OrderedStore<K, O> {
     /// Whether two keys that compare equal are also identical. Term keys `1` and `1.0` compare
     /// equal but are not identical: inserting `{1.0, x}` over `{1, y}` must store the new key,
     /// which `BTreeMap::insert` alone would not do.
-    identical: Option<fn(&K, &K) -> bool>,
+    identical: Option<Identical<K>>,
     /// Serialises splits; also owns every route ever published (the current one is last).
     // Boxed so that a route keeps its address when the vector grows: readers hold pointers.
     #[allow(clippy::vec_box)]
@@ -90,7 +92,7 @@ unsafe impl<K: Send + Sync, O: Send + Sync> Sync for OrderedStore<K, O> {}
 type WriteGuard<'a, K, O> = RwLockWriteGuard<'a, LeafData<K, O>>;
 
 impl<K: Ord + Clone, O: Clone + PartialEq> OrderedStore<K, O> {
-    pub(crate) fn new(identical: Option<fn(&K, &K) -> bool>) -> Self {
+    pub(crate) fn new(identical: Option<Identical<K>>) -> Self {
         let mut first = Box::new(Route {
             bounds: Vec::new(),
             leaves: vec![new_leaf(BTreeMap::new())],
@@ -224,7 +226,7 @@ impl<K: Ord + Clone, O: Clone + PartialEq> OrderedStore<K, O> {
 
     /// Inserts or replaces, storing the new object's own key.
     #[inline]
-    fn put(identical: Option<fn(&K, &K) -> bool>, m: &mut BTreeMap<K, O>, key: K, obj: O) {
+    fn put(identical: Option<Identical<K>>, m: &mut BTreeMap<K, O>, key: K, obj: O) {
         let Some(identical) = identical else {
             m.insert(key, obj);
             return;
