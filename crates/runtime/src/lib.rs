@@ -34,8 +34,10 @@
 //! runtime call (send, receive, link, monitor, spawn, [`checkpoint`]) by unwinding, and then
 //! returns to the thread pool. Long computations call [`checkpoint`].
 
+pub mod agent;
 mod crash;
 mod error;
+pub mod gen_server;
 mod ids;
 mod info;
 mod mailbox;
@@ -45,11 +47,16 @@ mod reason;
 mod registry;
 mod signals;
 mod spawn;
+pub mod task;
 mod threads;
 mod timer;
 
+pub use agent::Agent;
 pub use crash::{CrashCapture, CrashReport, reset_crash_handler, set_crash_handler};
 pub use error::{LinkError, NoProc, NotRegistered, RegisterError, SendError, SpawnError};
+pub use gen_server::{
+    CallError, GenServer, Init, Next, Reply, ReplyTo, Server, StartError, StartOpts, StopError,
+};
 pub use ids::{Pid, Ref, make_ref};
 pub use info::{ProcessInfo, Status, process_info, processes};
 pub use mailbox::{
@@ -65,5 +72,6 @@ pub use signals::{
     monitor, remove_exit_hook, self_pid, trap_exit, unlink, unlink_flush,
 };
 pub use spawn::{SpawnOpts, Spawned, spawn, spawn_link, spawn_monitor, spawn_opt};
+pub use task::{Task, TaskError};
 pub use threads::{DEFAULT_STACK_SIZE, set_default_stack_size};
 pub use timer::{cancel_timer, read_timer, send_after};

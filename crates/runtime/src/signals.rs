@@ -127,6 +127,13 @@ pub fn monitor(pid: Pid) -> Ref {
 /// Sets up a monitor held by `me`. With `to_slot`, its Down goes to the reply slot (calls).
 pub(crate) fn monitor_from(me: &Proc, pid: Pid, to_slot: bool) -> Ref {
     let r = make_ref();
+    monitor_with_ref(me, pid, r, to_slot);
+    r
+}
+
+/// Sets up a monitor with a reference made beforehand (a call opens its reply slot under the
+/// monitor's reference before the monitor exists, so an immediate `NoProc` Down is not lost).
+pub(crate) fn monitor_with_ref(me: &Proc, pid: Pid, r: Ref, to_slot: bool) {
     // The holder's record goes in first: delivery checks it, so a Down can never be lost
     // between the two insertions.
     me.state.lock().monitors.insert(
@@ -149,7 +156,6 @@ pub(crate) fn monitor_from(me: &Proc, pid: Pid, to_slot: bool) -> Ref {
     if !set {
         deliver_down(me.pid, r, pid, &ExitReason::NoProc);
     }
-    r
 }
 
 /// Removes a monitor. After it returns no `Down` for `monitor` will be placed in the mailbox,
