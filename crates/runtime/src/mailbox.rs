@@ -49,6 +49,9 @@ pub fn send<M: Send + 'static>(pid: Pid, msg: M) {
     let msg = Message::new(msg);
     let r = with_proc(pid, |p| p.push(msg, Some(&me)));
     if let Some(Err(_)) = r {
+        if std::thread::panicking() {
+            return; // dropped: see `current_alive`
+        }
         unwind_dead(&me);
     }
     me.sent.fetch_add(1, Ordering::Relaxed);
@@ -98,6 +101,9 @@ fn select(
                 if inbox.closed {
                     drop(inbox);
                     drop(saved);
+                    if std::thread::panicking() {
+                        return None; // see `current_alive`
+                    }
                     unwind_dead(me);
                 }
                 std::mem::swap(&mut inbox.queue, &mut batch);

@@ -314,9 +314,13 @@ pub(crate) fn current() -> Arc<Proc> {
 /// returns the thread to the pool; on an adopted thread it is an ordinary panic naming the
 /// exit reason, and the thread becomes a fresh process on its next runtime call (as an IEx
 /// shell is restarted after its process dies).
+///
+/// While the thread is already unwinding (a destructor running after a kill), a second unwind
+/// would abort the whole program, so the call goes on instead: a dead process's sends are
+/// dropped, and its receives with a timeout return nothing.
 pub(crate) fn current_alive() -> Arc<Proc> {
     let p = current();
-    if !p.is_alive() && !in_system_context() {
+    if !p.is_alive() && !in_system_context() && !std::thread::panicking() {
         unwind_dead(&p);
     }
     p

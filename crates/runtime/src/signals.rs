@@ -206,7 +206,7 @@ pub fn demonitor_flush(monitor: Ref) -> bool {
 pub fn exit(pid: Pid, reason: ExitReason) {
     let me = current_alive();
     send_exit_signal(me.pid, pid, reason);
-    if !me.is_alive() {
+    if !me.is_alive() && !std::thread::panicking() {
         unwind_dead(&me);
     }
 }
