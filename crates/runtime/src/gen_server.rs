@@ -470,7 +470,10 @@ pub(crate) fn call_pid<Q: Send + 'static, R: Send + 'static>(
 /// `StartError::AlreadyStarted`) and unregisters before `start` returns if `init` fails.
 pub fn start<S: GenServer>(arg: S::Arg, opts: StartOpts) -> Result<Server<S>, StartError> {
     let me = current_alive();
-    let parent = me.pid;
+    let starter = me.pid;
+    // gen.erl: the parent of a linked server is its starter; a server started without a link
+    // is its own parent, so an exit signal from the starter is just information for it.
+    let parent = opts.link.then_some(starter);
     let tag = make_ref();
     let mut spawn = SpawnOpts::new();
     if opts.link {
@@ -486,7 +489,7 @@ pub fn start<S: GenServer>(arg: S::Arg, opts: StartOpts) -> Result<Server<S>, St
         spawn = spawn.stack_size(s);
     }
     let ack = ReplyTo::<InitAck> {
-        pid: parent,
+        pid: starter,
         tag,
         _reply: PhantomData,
     };
@@ -553,10 +556,11 @@ fn guarded<S: GenServer, T>(state: &mut S, f: impl FnOnce(&mut S) -> T) -> T {
 
 fn server_main<S: GenServer>(
     arg: S::Arg,
-    parent: Pid,
+    parent: Option<Pid>,
     ack: ReplyTo<InitAck>,
     name: Option<String>,
 ) {
+    let parent = parent.unwrap_or_else(crate::self_pid);
     let unregister = |name: &Option<String>| {
         if let Some(n) = name {
             // OTP unregisters before acknowledging a failed start, so a retry can take the name.
