@@ -90,7 +90,7 @@ fn select(
             // Only reachable when a receive predicate itself calls receive.
             panic!("receive called from inside a receive predicate")
         });
-        if let Some(i) = saved.iter().position(|m| pred(m)) {
+        if let Some(i) = saved.iter().position(&mut *pred) {
             return saved.remove(i).map(|m| took(me, m));
         }
         let mut batch = VecDeque::new();

@@ -125,11 +125,12 @@ impl Proc {
         if inbox.closed {
             return Ok(()); // sending to a dead process is silently dropped
         }
-        if let Some(s) = sender {
-            if !s.is_alive() && !in_system_context() {
-                drop(inbox);
-                return Err(msg);
-            }
+        if let Some(s) = sender
+            && !s.is_alive()
+            && !in_system_context()
+        {
+            drop(inbox);
+            return Err(msg);
         }
         inbox.queue.push_back(msg);
         self.queue_len.fetch_add(1, Ordering::Relaxed);

@@ -96,12 +96,12 @@ pub fn spawn_opt<F: FnOnce() + Send + 'static>(
             .trap_exit
             .store(true, std::sync::atomic::Ordering::Release);
     }
-    if let Some(name) = &opts.name {
-        if let Err(e) = crate::registry::register(name, child.pid) {
-            exit_process(&child, ExitReason::Normal); // it never ran and has no relations
-            worker.start(Box::new(|| {}));
-            return Err(e.into());
-        }
+    if let Some(name) = &opts.name
+        && let Err(e) = crate::registry::register(name, child.pid)
+    {
+        exit_process(&child, ExitReason::Normal); // it never ran and has no relations
+        worker.start(Box::new(|| {}));
+        return Err(e.into());
     }
     if opts.link {
         // Pids grow, so the parent's lock comes first in pid order.
@@ -182,19 +182,19 @@ fn run_process<F: FnOnce()>(p: Arc<Proc>, f: F) {
             }
         },
     };
-    if let Some((reason, location)) = outcome {
-        if p.is_alive() {
-            if !reason.is_clean() {
-                let name = p.state.lock().name.as_ref().map(|n| n.to_string());
-                report(&CrashReport {
-                    pid: p.pid,
-                    name,
-                    reason: reason.clone(),
-                    location,
-                });
-            }
-            exit_process(&p, reason);
+    if let Some((reason, location)) = outcome
+        && p.is_alive()
+    {
+        if !reason.is_clean() {
+            let name = p.state.lock().name.as_ref().map(|n| n.to_string());
+            report(&CrashReport {
+                pid: p.pid,
+                name,
+                reason: reason.clone(),
+                location,
+            });
         }
+        exit_process(&p, reason);
     }
     crate::mailbox::clear_saved();
     set_current(None);

@@ -167,3 +167,41 @@ impl<T: Send + 'static> Task<T> {
         crate::spawn_link(f)
     }
 }
+
+/// Tells a task started through [`Task::spawn_via`] that its owner is ready.
+struct TaskGo(Ref);
+
+impl<T: Send + 'static> Task<T> {
+    /// Makes a task whose process is started by `start` (a task supervisor uses this to start
+    /// it as its own child): `start` gets the task's body and must spawn it, returning the pid.
+    /// The caller becomes the task's owner: it monitors the task, links to it if `link`, and
+    /// gets its result through [`join`](Task::join). The body waits until the owner has set up
+    /// the monitor (and link), so neither can miss the task's end.
+    pub fn spawn_via<E>(
+        link: bool,
+        f: impl FnOnce() -> T + Send + 'static,
+        start: impl FnOnce(Box<dyn FnOnce() + Send>) -> Result<Pid, E>,
+    ) -> Result<Task<T>, E> {
+        let me = current_alive();
+        let owner = me.pid;
+        let monitor = make_ref();
+        let body: Box<dyn FnOnce() + Send> = Box::new(move || {
+            let _go: TaskGo = crate::receive_match(|g: &TaskGo| g.0 == monitor);
+            let value = f();
+            crate::send(owner, TaskReply { monitor, value });
+        });
+        let pid = start(body)?;
+        if link {
+            // The task is blocked until it is told to go, so only a kill can make this fail;
+            // the monitor below then reports that.
+            let _ = crate::link(pid);
+        }
+        monitor_with_ref(&me, pid, monitor, false);
+        crate::send(pid, TaskGo(monitor));
+        Ok(Task {
+            pid,
+            monitor,
+            _value: PhantomData,
+        })
+    }
+}
