@@ -26,7 +26,9 @@ thread_local! {
 
 /// Drops the save queue of the process that ran on this thread (when it ends).
 pub(crate) fn clear_saved() {
-    let old = SAVED.with(|s| std::mem::take(&mut *s.borrow_mut()));
+    // `try_`: never panic here (this runs on unwinding paths); a queue still borrowed by a
+    // receive predicate is left as it is.
+    let old = SAVED.try_with(|s| s.try_borrow_mut().map(|mut s| std::mem::take(&mut *s)));
     drop(old);
 }
 

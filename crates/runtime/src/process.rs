@@ -340,6 +340,9 @@ pub(crate) fn unwind_dead(p: &Proc) -> ! {
     let pid = p.pid;
     CURRENT.with(|c| *c.borrow_mut() = None);
     let _ = ADOPT_GUARD.try_with(|g| g.borrow_mut().take());
+    // The save queue is thread-local: the thread's next process must not receive the dead
+    // process's set-aside messages.
+    crate::mailbox::clear_saved();
     panic!("process {pid} exited with reason {reason}");
 }
 
