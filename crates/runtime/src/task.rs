@@ -150,7 +150,11 @@ impl<T: Send + 'static> Task<T> {
             },
         }
     }
+}
 
+/// The fire-and-forget starts live on `Task<()>` so that `Task::start(f)` needs no type
+/// annotation: they return a pid, never a task to await.
+impl Task<()> {
     /// Starts `f` in a process of its own, not linked and not awaited (`Task.start/1`).
     ///
     /// # Panics
