@@ -18,7 +18,7 @@ use crate::message::Message;
 use crate::process::current_alive;
 use crate::reason::{Down, ExitReason};
 use crate::signals::{demonitor_flush, exit, monitor_with_ref, unlink_flush};
-use crate::spawn::{SpawnOpts, spawn};
+use crate::spawn::{SpawnOpts, Spawned, spawn};
 
 /// The default timeout of [`Task::join`]: 5 seconds, as Elixir's `Task.await/1`.
 pub const DEFAULT_AWAIT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -35,9 +35,9 @@ pub enum TaskError {
     Exit(ExitReason),
 }
 
-/// The message a task sends its owner.
+/// The message a task sends its owner, tagged so that it can only be taken for this task.
 struct TaskReply<T> {
-    monitor: Ref,
+    tag: Ref,
     value: T,
 }
 
@@ -49,6 +49,8 @@ struct TaskReply<T> {
 pub struct Task<T> {
     pid: Pid,
     monitor: Ref,
+    /// The tag of the task's reply.
+    tag: Ref,
     _value: PhantomData<fn() -> T>,
 }
 
@@ -64,21 +66,27 @@ impl<T: Send + 'static> Task<T> {
     /// # Panics
     /// If the OS will not create a thread, as [`spawn`](crate::spawn).
     pub fn spawn(f: impl FnOnce() -> T + Send + 'static) -> Task<T> {
-        let me = current_alive();
-        let owner = me.pid;
-        let monitor = make_ref();
-        let pid = match SpawnOpts::new().link().spawn(move || {
+        let owner = crate::self_pid();
+        let tag = make_ref();
+        // The monitor is set up by the spawn, before the task runs (Elixir's spawn_opt with
+        // [:link, :monitor]): a monitor set up afterwards would report a task that has already
+        // ended as `noproc` instead of its exit reason.
+        let spawned = SpawnOpts::new().link().monitor().spawn(move || {
             let value = f();
-            crate::send(owner, TaskReply { monitor, value });
-        }) {
-            Ok(s) => s.pid,
+            crate::send(owner, TaskReply { tag, value });
+        });
+        match spawned {
+            Ok(Spawned {
+                pid,
+                monitor: Some(monitor),
+            }) => Task {
+                pid,
+                monitor,
+                tag,
+                _value: PhantomData,
+            },
+            Ok(Spawned { monitor: None, .. }) => unreachable!("a monitor was asked for"),
             Err(e) => panic!("{e}"),
-        };
-        monitor_with_ref(&me, pid, monitor, false);
-        Task {
-            pid,
-            monitor,
-            _value: PhantomData,
         }
     }
 
@@ -125,18 +133,18 @@ impl<T: Send + 'static> Task<T> {
         unlink_flush(self.pid);
         exit(self.pid, ExitReason::Kill);
         demonitor_flush(self.monitor);
-        let mref = self.monitor;
+        let tag = self.tag;
         // A result sent just before the kill must not linger in the mailbox.
-        while crate::receive_match_timeout(Duration::ZERO, |r: &TaskReply<T>| r.monitor == mref)
+        while crate::receive_match_timeout(Duration::ZERO, |r: &TaskReply<T>| r.tag == tag)
             .is_some()
         {}
     }
 
     fn wait(&self, timeout: Option<Duration>) -> Option<Result<T, TaskError>> {
-        let mref = self.monitor;
+        let (mref, tag) = (self.monitor, self.tag);
         let m = crate::receive_select(timeout, |m: &Message| {
             m.downcast_ref::<TaskReply<T>>()
-                .is_some_and(|r| r.monitor == mref)
+                .is_some_and(|r| r.tag == tag)
                 || m.downcast_ref::<Down>().is_some_and(|d| d.monitor == mref)
         })?;
         match m.downcast::<TaskReply<T>>() {
@@ -192,7 +200,13 @@ impl<T: Send + 'static> Task<T> {
         let body: Box<dyn FnOnce() + Send> = Box::new(move || {
             let _go: TaskGo = crate::receive_match(|g: &TaskGo| g.0 == monitor);
             let value = f();
-            crate::send(owner, TaskReply { monitor, value });
+            crate::send(
+                owner,
+                TaskReply {
+                    tag: monitor,
+                    value,
+                },
+            );
         });
         let pid = start(body)?;
         if link {
@@ -205,6 +219,7 @@ impl<T: Send + 'static> Task<T> {
         Ok(Task {
             pid,
             monitor,
+            tag: monitor,
             _value: PhantomData,
         })
     }
