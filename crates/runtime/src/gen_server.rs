@@ -47,8 +47,10 @@ use crate::mailbox::{close_slot, open_slot, recv, recv_timeout, wait_slot};
 use crate::message::Message;
 use crate::process::{DeadUnwind, ExitUnwind, SlotValue, current_alive, with_proc};
 use crate::reason::{Down, Exit, ExitReason};
-use crate::signals::{demonitor_from, exit, exit_self, monitor_with_ref, unlink_flush};
-use crate::spawn::SpawnOpts;
+use crate::signals::{
+    demonitor_flush, demonitor_from, exit, exit_self, monitor_with_ref, unlink_flush,
+};
+use crate::spawn::{SpawnOpts, Spawned};
 
 /// The default timeout of [`Server::call`]: 5 seconds, as in OTP.
 pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(5);
@@ -495,9 +497,18 @@ pub fn start<S: GenServer>(arg: S::Arg, opts: StartOpts) -> Result<Server<S>, St
     };
     let name = opts.name.clone();
     open_slot(&me, tag);
-    let spawned = spawn.spawn(move || server_main::<S>(arg, parent, ack, name));
-    let pid = match spawned {
-        Ok(s) => s.pid,
+    // The spawn's own monitor exists before the server runs. The reply slot's monitor can
+    // only be set up once the pid is known, and a server that dies before that (an exit
+    // signal during init) would read as `noproc` there; the spawn's monitor has its reason.
+    let spawned = spawn
+        .monitor()
+        .spawn(move || server_main::<S>(arg, parent, ack, name));
+    let (pid, early) = match spawned {
+        Ok(Spawned {
+            pid,
+            monitor: Some(m),
+        }) => (pid, m),
+        Ok(Spawned { monitor: None, .. }) => unreachable!("a monitor was asked for"),
         Err(e) => {
             close_slot(&me);
             return Err(match e {
@@ -513,6 +524,19 @@ pub fn start<S: GenServer>(arg: S::Arg, opts: StartOpts) -> Result<Server<S>, St
     let outcome = wait_slot(&me, deadline);
     demonitor_from(&me, tag);
     close_slot(&me);
+    let outcome = match outcome {
+        Some(SlotValue::Down(ExitReason::NoProc)) => {
+            // Dead before the slot's monitor: its Down is on its way from the death procedure.
+            let d = crate::receive_match(|d: &Down| d.monitor == early);
+            Some(SlotValue::Down(d.reason))
+        }
+        other => {
+            // Still active unless the server is already exiting (a failed init); then the
+            // flush also removes its Down from the mailbox.
+            demonitor_flush(early);
+            other
+        }
+    };
     match outcome {
         Some(SlotValue::Reply(m)) => match m.downcast::<InitAck>() {
             Ok(InitAck::Ok) => Ok(Server::from_pid(pid)),
