@@ -652,10 +652,15 @@ fn dispatch<S: GenServer>(state: &mut S, msg: Message, parent: Pid) -> Next<S::C
                     Next::Wait
                 }
                 Reply::ReplyThen(r, Next::Stop(reason)) => {
-                    // OTP runs terminate before the reply of `{:stop, reason, reply, state}`.
-                    state.terminate(&reason);
+                    // OTP runs terminate before the reply of `{:stop, reason, reply, state}`,
+                    // and sends the reply even if terminate crashes (in an `after`); the
+                    // server then exits with the crash.
+                    let ended = catch_unwind(AssertUnwindSafe(|| state.terminate(&reason)));
                     from.reply(r);
-                    exit_self(reason)
+                    match ended {
+                        Ok(()) => exit_self(reason),
+                        Err(payload) => resume_unwind(payload),
+                    }
                 }
                 Reply::ReplyThen(r, next) => {
                     from.reply(r);
