@@ -9,7 +9,7 @@ use std::time::Duration;
 use runtime::{CallError, ExitReason, Pid, Server, StartError, StartOpts, StopError};
 
 use crate::error::{ChildError, StartChildError, SupervisorError};
-use crate::server::{FailedToStart, Mode, SupCall, SupInit, SupReply, SupServer};
+use crate::server::{FailedToStart, InvalidSpecs, Mode, SupCall, SupInit, SupReply, SupServer};
 use crate::spec::{ChildSpec, ChildType, IntoChildStart, Restart};
 
 /// How a supervisor restarts children.
@@ -230,10 +230,14 @@ fn start_sup(init: SupInit, link: bool) -> Result<Supervisor, SupervisorError> {
                         reason: f.reason,
                     }
                 }
-                None => match reason {
-                    ExitReason::Custom(m) => SupervisorError::InvalidSpec(m.to_string()),
-                    other => SupervisorError::Init(other),
-                },
+                None => {
+                    let invalid =
+                        runtime::receive_match_timeout(Duration::ZERO, |_: &InvalidSpecs| true);
+                    match invalid {
+                        Some(InvalidSpecs(m)) => SupervisorError::InvalidSpec(m),
+                        None => SupervisorError::Init(reason),
+                    }
+                }
             })
         }
         Err(e) => Err(SupervisorError::Init(ExitReason::custom(e.to_string()))),

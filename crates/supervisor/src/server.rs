@@ -44,6 +44,10 @@ pub(crate) struct SupInit {
     pub(crate) report_to: Pid,
 }
 
+/// Invalid child specs found during init, sent to the starter before the supervisor stops (so
+/// that it can tell them from an error returned by the children function).
+pub(crate) struct InvalidSpecs(pub(crate) String);
+
 /// A failed start during init, sent to the starter before the supervisor stops.
 pub(crate) struct FailedToStart {
     pub(crate) supervisor: Pid,
@@ -122,6 +126,7 @@ impl GenServer for SupServer {
             Err(reason) => return Init::Stop(reason),
         };
         if let Err(e) = sup.check_specs(&specs) {
+            send(arg.report_to, InvalidSpecs(e.clone()));
             return Init::Stop(ExitReason::custom(e));
         }
         for spec in specs {
