@@ -260,6 +260,12 @@ impl SupServer {
         };
         let start = c.spec.start.clone();
         let result = start(&*self.extra);
+        if matches!(result, Ok(None)) && self.is_dynamic() {
+            // Elixir's DynamicSupervisor forgets a child whose restart returns :ignore; kept,
+            // it would linger without a pid and count against max_children for ever.
+            self.remove(seq);
+            return result;
+        }
         let Some(c) = self.children.get_mut(&seq) else {
             return result;
         };
