@@ -291,6 +291,10 @@ pub enum StopError {
     /// The server exited with another reason than the one asked for.
     #[error("server exited: {0}")]
     Exit(ExitReason),
+    /// A server tried to stop itself this way, which would wait for its own exit forever
+    /// (`calling_self`); a callback returns `Next::Stop` instead.
+    #[error("a process cannot stop itself with stop")]
+    CallingSelf,
 }
 
 /// A typed handle to a server: by pid, or by name (looked up at each call, so it follows a
@@ -405,22 +409,26 @@ impl<S: GenServer> Server<S> {
     pub fn stop(&self, reason: ExitReason, timeout: Option<Duration>) -> Result<(), StopError> {
         let pid = self.pid().ok_or(StopError::NoProc)?;
         let me = current_alive();
-        let r = make_ref();
-        monitor_with_ref(&me, pid, r, false);
+        if pid == me.pid {
+            return Err(StopError::CallingSelf);
+        }
+        // The same reply slot as a call: the wait never looks at the mailbox, and nothing is
+        // left in it whatever the outcome.
+        let tag = make_ref();
+        let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
+        open_slot(&me, tag);
+        monitor_with_ref(&me, pid, tag, true);
         crate::send(pid, StopMsg(reason.clone()));
-        let pred = |d: &Down| d.monitor == r;
-        let down = match timeout {
-            Some(t) => crate::receive_match_timeout(t, pred),
-            None => Some(crate::receive_match(pred)),
-        };
-        match down {
-            None => {
-                crate::demonitor_flush(r);
-                Err(StopError::Timeout)
-            }
-            Some(d) if d.reason == ExitReason::NoProc => Err(StopError::NoProc),
-            Some(d) if d.reason == reason => Ok(()),
-            Some(d) => Err(StopError::Exit(d.reason)),
+        let outcome = wait_slot(&me, deadline);
+        demonitor_from(&me, tag);
+        close_slot(&me);
+        match outcome {
+            None => Err(StopError::Timeout),
+            Some(SlotValue::Down(ExitReason::NoProc)) => Err(StopError::NoProc),
+            Some(SlotValue::Down(r)) if r == reason => Ok(()),
+            Some(SlotValue::Down(r)) => Err(StopError::Exit(r)),
+            // Nobody replies to a stop's tag.
+            Some(SlotValue::Reply(_)) => Err(StopError::Exit(ExitReason::custom("bad_reply"))),
         }
     }
 }
