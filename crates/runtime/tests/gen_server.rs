@@ -128,6 +128,8 @@ enum Req {
     Panic(&'static str),
     CallSelf,
     CallSelfByName(String),
+    /// Tries `stop` on itself.
+    StopSelf,
     /// Queues a message to itself, replies, then continues with `n`.
     ReplyContinue(u32),
 }
@@ -138,6 +140,7 @@ enum Ans {
     Num(u64),
     Done,
     Called(Result<Box<Ans>, CallError>),
+    Stopped(Result<(), StopError>),
 }
 
 enum Msg {
@@ -238,6 +241,10 @@ impl GenServer for Probe {
             Req::CallSelfByName(name) => {
                 let me = Server::<Probe>::named(name);
                 Reply::Reply(Ans::Called(me.call(Req::Echo(1)).map(Box::new)))
+            }
+            Req::StopSelf => {
+                let me = Server::<Probe>::from_pid(self_pid());
+                Reply::Reply(Ans::Stopped(me.stop(ExitReason::Normal, None)))
             }
             Req::ReplyContinue(n) => {
                 send(self_pid(), format!("report:queued before continue {n}"));
@@ -706,6 +713,11 @@ fn a_server_calling_itself_gets_calling_self() {
             s.call(Req::CallSelfByName(name.into())),
             Ok(Ans::Called(Err(CallError::CallingSelf)))
         );
+        // stop on itself would wait for its own exit forever: calling_self too.
+        assert_eq!(
+            s.call(Req::StopSelf),
+            Ok(Ans::Stopped(Err(StopError::CallingSelf)))
+        );
         // The server is unharmed.
         assert_eq!(s.call(Req::Echo(3)), Ok(Ans::Num(3)));
         stop_probe(&s, pid);
@@ -1173,6 +1185,26 @@ fn stop_runs_terminate_and_returns_ok() {
         let info = process_info(self_pid()).expect("alive");
         assert_eq!(info.message_queue_len, 0);
         assert!(info.monitors.is_empty());
+    });
+}
+
+#[test]
+fn stop_behind_a_long_mailbox_leaves_it_untouched() {
+    /// Unrelated messages in the stopper's mailbox.
+    struct Filler(u32);
+    in_process(|| {
+        let me = self_pid();
+        for i in 0..10_000 {
+            send(me, Filler(i));
+        }
+        let (s, pid) = probe(StartOpts::new());
+        assert_eq!(s.stop(ExitReason::Normal, Some(LONG)), Ok(()));
+        assert_eq!(ev_now(), Some(Ev::Terminate(pid, ExitReason::Normal)));
+        assert_eq!(mailbox_len(), 10_000);
+        for i in 0..10_000 {
+            let Filler(j) = receive_timeout::<Filler>(Duration::ZERO).expect("filler lost");
+            assert_eq!(i, j);
+        }
     });
 }
 
