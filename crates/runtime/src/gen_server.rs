@@ -216,12 +216,17 @@ impl StartOpts {
         self.name = Some(name.into());
         self
     }
-    /// Link the server to the caller (`start_link`).
+    /// Link the server to the caller (`start_link`). The caller becomes the server's parent:
+    /// when the server traps exits, the parent's exit signal ends it through `terminate`.
+    /// A server started without a link is its own parent.
     pub fn link(mut self) -> Self {
         self.link = true;
         self
     }
     /// The server traps exits from the start (it can also call `trap_exit(true)` in `init`).
+    /// An `Exit` from its parent then runs `terminate` with the parent's reason and ends the
+    /// server with it; every other `Exit` goes to `handle_info`. Without it, an exit signal
+    /// with an abnormal reason (a supervisor's `shutdown`) ends the server without `terminate`.
     pub fn trap_exit(mut self) -> Self {
         self.trap_exit = true;
         self
