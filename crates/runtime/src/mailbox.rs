@@ -136,11 +136,16 @@ fn took(me: &Proc, m: Message) -> Message {
 
 /// Waits until the inbox changes after `seen`, or the deadline passes (returns false).
 fn wait_for_news(me: &Proc, seen: u64, deadline: Option<Instant>) -> bool {
-    for i in 0..SPIN_LIMIT {
+    // A poll (a deadline already past) does not spin: it only looks once, below.
+    let spin = deadline.is_none_or(|d| d > Instant::now());
+    for i in 0..if spin { SPIN_LIMIT } else { 0 } {
         if me.version.load(Ordering::Acquire) != seen {
             return true;
         }
         if i % 64 == 63 {
+            if deadline.is_some_and(|d| d <= Instant::now()) {
+                break;
+            }
             std::thread::yield_now();
         } else {
             std::hint::spin_loop();
