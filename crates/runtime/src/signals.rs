@@ -147,6 +147,13 @@ pub(crate) fn monitor_with_ref(me: &Proc, pid: Pid, r: Ref, to_slot: bool) {
         let mut st = t.state.lock();
         if t.is_alive() {
             st.monitored_by.insert(r, me.pid);
+            // If `me` died meanwhile, its death procedure may already have gone through the
+            // monitors it holds, before this record existed: take the record back, or the
+            // target would list a dead watcher for ever. (The death marks `me` dead before it
+            // takes this lock, so either it removes the record or this check sees it.)
+            if !me.is_alive() {
+                st.monitored_by.remove(&r);
+            }
             true
         } else {
             false
