@@ -352,32 +352,62 @@ pub(crate) fn unwind_dead(p: &Proc) -> ! {
 /// Ends process `p` with `reason`, unless it is already dead. Processes killed on the way
 /// (linked processes that do not trap exits) are ended by the same loop, not by recursion.
 pub(crate) fn exit_process(p: &Arc<Proc>, reason: ExitReason) {
+    let taken = mark_dead(p, &mut p.state.lock(), &reason);
+    if let Some(taken) = taken {
+        finish_exit(p.clone(), reason, taken);
+    }
+}
+
+/// What a process marked dead leaves to the rest of its death procedure.
+struct Relations {
+    links: HashSet<Pid, IdBuild>,
+    monitors: HashMap<Ref, HeldMonitor, IdBuild>,
+    monitored_by: HashMap<Ref, Pid, IdBuild>,
+    name: Option<Arc<str>>,
+    hooks: Vec<(ExitHookId, ExitHook)>,
+}
+
+type Work = Vec<(Arc<Proc>, ExitReason, Relations)>;
+
+/// Phase 1 of a death, under `p`'s state lock (the caller holds it as `st`): the process
+/// becomes dead to everyone, atomically with taking its relations. Returns `None` if it was
+/// already dead. Whoever decides under that lock that a signal ends the process marks it dead
+/// right there, so the process cannot act on anything (an `unlink`, a `trap_exit`) after the
+/// signal was delivered.
+fn mark_dead(p: &Proc, st: &mut ProcState, reason: &ExitReason) -> Option<Relations> {
+    if !p.is_alive() {
+        return None;
+    }
+    p.alive.store(false, Ordering::Release);
+    st.exit_reason = Some(reason.clone());
+    Some(Relations {
+        links: std::mem::take(&mut st.links),
+        monitors: std::mem::take(&mut st.monitors),
+        monitored_by: std::mem::take(&mut st.monitored_by),
+        name: st.name.take(),
+        hooks: std::mem::take(&mut st.hooks),
+    })
+}
+
+/// The rest of the death of `p`, already marked dead, and of the processes it takes along.
+fn finish_exit(p: Arc<Proc>, reason: ExitReason, taken: Relations) {
     system(|| {
-        let mut work = vec![(p.clone(), reason)];
-        while let Some((p, reason)) = work.pop() {
-            exit_one(&p, reason, &mut work);
+        let mut work = vec![(p, reason, taken)];
+        while let Some((p, reason, taken)) = work.pop() {
+            exit_one(&p, reason, taken, &mut work);
         }
     });
 }
 
-fn exit_one(p: &Arc<Proc>, reason: ExitReason, work: &mut Vec<(Arc<Proc>, ExitReason)>) {
+fn exit_one(p: &Arc<Proc>, reason: ExitReason, taken: Relations, work: &mut Work) {
     let pid = p.pid;
-    // Phase 1: the process becomes dead to everyone, atomically with taking its relations.
-    let (links, monitors, monitored_by, name, hooks) = {
-        let mut st = p.state.lock();
-        if !p.is_alive() {
-            return;
-        }
-        p.alive.store(false, Ordering::Release);
-        st.exit_reason = Some(reason.clone());
-        (
-            std::mem::take(&mut st.links),
-            std::mem::take(&mut st.monitors),
-            std::mem::take(&mut st.monitored_by),
-            st.name.take(),
-            std::mem::take(&mut st.hooks),
-        )
-    };
+    let Relations {
+        links,
+        monitors,
+        monitored_by,
+        name,
+        hooks,
+    } = taken;
     // Close the mailbox and wake the owner if it is blocked: it unwinds at once.
     let drained = {
         let mut inbox = p.inbox.lock();
@@ -417,12 +447,7 @@ fn exit_one(p: &Arc<Proc>, reason: ExitReason, work: &mut Vec<(Arc<Proc>, ExitRe
 }
 
 /// The exit signal a dying process sends along a link (the "link flag" is set).
-fn deliver_link_exit(
-    from: Pid,
-    to: Pid,
-    reason: &ExitReason,
-    work: &mut Vec<(Arc<Proc>, ExitReason)>,
-) {
+fn deliver_link_exit(from: Pid, to: Pid, reason: &ExitReason, work: &mut Work) {
     let Some(l) = lookup(to) else { return };
     let mut st = l.state.lock();
     // The receiver's own record is authoritative: if it unlinked meanwhile, the signal is
@@ -436,8 +461,10 @@ fn deliver_link_exit(
             reason: reason.clone(),
         }));
     } else if !reason.is_normal() {
-        drop(st);
-        work.push((l, reason.clone()));
+        if let Some(taken) = mark_dead(&l, &mut st, reason) {
+            drop(st);
+            work.push((l, reason.clone(), taken));
+        }
     }
 }
 
@@ -464,7 +491,7 @@ pub(crate) fn deliver_down(watcher: Pid, r: Ref, pid: Pid, reason: &ExitReason) 
 /// An exit signal sent with `exit(pid, reason)` (no link flag), following OTP's table.
 pub(crate) fn send_exit_signal(from: Pid, to: Pid, reason: ExitReason) {
     let Some(p) = lookup(to) else { return };
-    let st = p.state.lock();
+    let mut st = p.state.lock();
     if !p.is_alive() {
         return;
     }
@@ -477,9 +504,11 @@ pub(crate) fn send_exit_signal(from: Pid, to: Pid, reason: ExitReason) {
         ExitReason::Normal if from != to => None,
         r => Some(r),
     };
-    drop(st);
     if let Some(r) = dies_with {
-        exit_process(&p, r);
+        if let Some(taken) = mark_dead(&p, &mut st, &r) {
+            drop(st);
+            finish_exit(p, r, taken);
+        }
     }
 }
 
