@@ -1,2 +1,188 @@
-//! Placeholder, replaced below.
-fn main() {}
+//! Project automation, run as `cargo xtask <command>`:
+//!
+//! - `ci`: format check, clippy with `-D warnings`, every test (nextest, then doc tests),
+//!   the docs build, and the demos. This is what `.ci/run` runs.
+//! - `test`: the tests only (nextest, then doc tests).
+//! - `demos`: runs every demo in `examples/src/bin`, in name order, printing each one's
+//!   output; stops at the first that fails.
+//! - `bench [ARGS]`: runs the criterion benches (`cargo bench -p benches`), passing ARGS on.
+//!
+//! Only the standard library is used, so the first `cargo xtask` builds in seconds.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let root = workspace_root();
+    let result = match args.first().map(String::as_str) {
+        Some("ci") => ci(&root),
+        Some("test") => test(&root),
+        Some("demos") => demos(&root, &args[1..]),
+        Some("bench") => bench(&root, &args[1..]),
+        _ => {
+            eprintln!("usage: cargo xtask <ci | test | demos [NAME...] | bench [ARGS...]>");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn workspace_root() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().map(Path::to_path_buf).unwrap_or(manifest)
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+/// Runs a command in the workspace root, echoing it, and fails if it fails.
+fn run(root: &Path, what: &str, mut cmd: Command) -> Result<(), String> {
+    println!("\n==> {what}");
+    let started = Instant::now();
+    let status = cmd
+        .current_dir(root)
+        .status()
+        .map_err(|e| format!("{what}: cannot run: {e}"))?;
+    println!(
+        "==> {what}: {} in {:.1}s",
+        if status.success() { "ok" } else { "FAILED" },
+        started.elapsed().as_secs_f64()
+    );
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{what} failed ({status})"))
+    }
+}
+
+fn ci(root: &Path) -> Result<(), String> {
+    let started = Instant::now();
+    let mut fmt = cargo();
+    fmt.args(["fmt", "--all", "--", "--check"]);
+    run(root, "cargo fmt --check", fmt)?;
+
+    let mut clippy = cargo();
+    clippy.args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]);
+    run(root, "cargo clippy -D warnings", clippy)?;
+
+    test(root)?;
+
+    let mut doc = cargo();
+    doc.args(["doc", "--workspace", "--no-deps"])
+        .env("RUSTDOCFLAGS", "-D warnings");
+    run(root, "cargo doc", doc)?;
+
+    demos(root, &[])?;
+    println!("\n==> ci passed in {:.0}s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+fn has_nextest() -> bool {
+    cargo()
+        .args(["nextest", "--version"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}
+
+fn test(root: &Path) -> Result<(), String> {
+    if has_nextest() {
+        let mut t = cargo();
+        t.args(["nextest", "run", "--workspace", "--no-fail-fast"]);
+        run(root, "cargo nextest run", t)?;
+    } else {
+        let mut t = cargo();
+        t.args([
+            "test",
+            "--workspace",
+            "--lib",
+            "--bins",
+            "--tests",
+            "--no-fail-fast",
+        ]);
+        run(root, "cargo test", t)?;
+    }
+    let mut d = cargo();
+    d.args(["test", "--workspace", "--doc"]);
+    run(root, "cargo test --doc", d)
+}
+
+/// The demo binaries: every `examples/src/bin/*.rs`, in name order.
+fn demo_names(root: &Path) -> Result<Vec<String>, String> {
+    let dir = root.join("examples/src/bin");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .map_err(|e| format!("cannot list {}: {e}", dir.display()))?
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            let p = e.path();
+            (p.extension()? == "rs").then(|| p.file_stem()?.to_str().map(str::to_owned))?
+        })
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
+fn demos(root: &Path, only: &[String]) -> Result<(), String> {
+    let mut build = cargo();
+    build.args(["build", "--quiet", "--release", "-p", "examples", "--bins"]);
+    run(root, "build the demos", build)?;
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| root.join("target"));
+    let names = demo_names(root)?;
+    let chosen: Vec<&String> = names
+        .iter()
+        .filter(|n| only.is_empty() || only.iter().any(|o| n.contains(o.as_str())))
+        .collect();
+    if chosen.is_empty() {
+        return Err(format!("no demo matches {only:?}; demos: {names:?}"));
+    }
+    let started = Instant::now();
+    for name in &chosen {
+        let bin = target.join("release").join(name);
+        println!("\n======== demo {name} ========");
+        let t = Instant::now();
+        let status = Command::new(&bin)
+            .current_dir(root)
+            .status()
+            .map_err(|e| format!("cannot run {}: {e}", bin.display()))?;
+        if !status.success() {
+            return Err(format!("demo {name} failed ({status})"));
+        }
+        println!(
+            "-------- demo {name}: ok in {:.2}s",
+            t.elapsed().as_secs_f64()
+        );
+    }
+    println!(
+        "\nall {} demos passed in {:.1}s",
+        chosen.len(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn bench(root: &Path, args: &[String]) -> Result<(), String> {
+    let mut b = cargo();
+    b.args(["bench", "-p", "benches"]);
+    if !args.is_empty() {
+        b.arg("--").args(args);
+    }
+    run(root, "cargo bench -p benches", b)
+}

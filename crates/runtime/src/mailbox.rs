@@ -1,0 +1,321 @@
+//! Sending and receiving.
+//!
+//! A mailbox has two halves. Senders append to the shared *inbox* under a short lock. The
+//! owner moves messages from the inbox into its *save queue*, a thread-local queue only it
+//! touches, and runs receive predicates there with no lock held. Messages that do not match a
+//! selective receive stay in the save queue in arrival order, ahead of anything newer.
+//!
+//! Waiting spins briefly on the inbox's version counter before parking on its condition
+//! variable: on a two-core machine a reply usually arrives within the spin, and a futex wake
+//! costs more than the whole round trip.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use crate::error::SendError;
+use crate::ids::{Pid, Ref};
+use crate::message::Message;
+use crate::process::{Proc, SlotValue, current_alive, unwind_dead, with_proc};
+
+thread_local! {
+    /// The calling process's save queue (see the module docs).
+    static SAVED: RefCell<VecDeque<Message>> = const { RefCell::new(VecDeque::new()) };
+}
+
+/// Drops the save queue of the process that ran on this thread (when it ends).
+pub(crate) fn clear_saved() {
+    // `try_`: never panic here (this runs on unwinding paths); a queue still borrowed by a
+    // receive predicate is left as it is.
+    let old = SAVED.try_with(|s| s.try_borrow_mut().map(|mut s| std::mem::take(&mut *s)));
+    drop(old);
+}
+
+/// How long a receiver spins before parking.
+const SPIN_LIMIT: u32 = 2_000;
+
+/// Sends `msg` to `pid`.
+///
+/// Like Erlang's `!`, this never fails and never blocks: a message to a dead process is
+/// silently dropped. Messages from one process to another arrive in the order they were sent,
+/// and before the sender's `Exit` or `Down` notification.
+///
+/// ```
+/// let me = runtime::self_pid();
+/// runtime::send(me, "hello");
+/// assert_eq!(runtime::receive::<&str>(), "hello");
+/// ```
+pub fn send<M: Send + 'static>(pid: Pid, msg: M) {
+    let me = current_alive();
+    let msg = Message::new(msg);
+    let r = with_proc(pid, |p| p.push(msg, Some(&me)));
+    if let Some(Err(_)) = r {
+        if std::thread::panicking() {
+            return; // dropped: see `current_alive`
+        }
+        unwind_dead(&me);
+    }
+    me.sent.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Sends `msg` to the process registered as `name`.
+///
+/// Unlike a send to a pid, this fails when no process has the name, and hands the message
+/// back in the error.
+pub fn send_named<M: Send + 'static>(name: &str, msg: M) -> Result<(), SendError<M>> {
+    match crate::registry::whereis(name) {
+        Some(pid) => {
+            send(pid, msg);
+            Ok(())
+        }
+        None => Err(SendError::NotRegistered {
+            name: name.to_owned(),
+            msg,
+        }),
+    }
+}
+
+fn deadline_of(timeout: Option<Duration>) -> Option<Instant> {
+    timeout.and_then(|t| Instant::now().checked_add(t))
+}
+
+/// The core of every receive: the first message (oldest first) for which `pred` is true,
+/// waiting until `deadline` (forever if `None`).
+fn select(
+    me: &Proc,
+    pred: &mut dyn FnMut(&Message) -> bool,
+    deadline: Option<Instant>,
+) -> Option<Message> {
+    SAVED.with(|saved| {
+        let mut saved = saved.try_borrow_mut().unwrap_or_else(|_| {
+            // Only reachable when a receive predicate itself calls receive.
+            panic!("receive called from inside a receive predicate")
+        });
+        if let Some(i) = saved.iter().position(&mut *pred) {
+            return saved.remove(i).map(|m| took(me, m));
+        }
+        let mut batch = VecDeque::new();
+        loop {
+            let seen = me.version.load(Ordering::Acquire);
+            {
+                let mut inbox = me.inbox.lock();
+                if inbox.closed {
+                    drop(inbox);
+                    drop(saved);
+                    if std::thread::panicking() {
+                        return None; // see `current_alive`
+                    }
+                    unwind_dead(me);
+                }
+                std::mem::swap(&mut inbox.queue, &mut batch);
+            }
+            let mut found = None;
+            while let Some(m) = batch.pop_front() {
+                if found.is_none() && pred(&m) {
+                    found = Some(m);
+                } else {
+                    saved.push_back(m);
+                }
+            }
+            if let Some(m) = found {
+                return Some(took(me, m));
+            }
+            if !wait_for_news(me, seen, deadline) {
+                return None;
+            }
+        }
+    })
+}
+
+fn took(me: &Proc, m: Message) -> Message {
+    me.queue_len.fetch_sub(1, Ordering::Relaxed);
+    me.received.fetch_add(1, Ordering::Relaxed);
+    m
+}
+
+/// Waits until the inbox changes after `seen`, or the deadline passes (returns false).
+fn wait_for_news(me: &Proc, seen: u64, deadline: Option<Instant>) -> bool {
+    // A poll (a deadline already past) does not spin: it only looks once, below.
+    let spin = deadline.is_none_or(|d| d > Instant::now());
+    for i in 0..if spin { SPIN_LIMIT } else { 0 } {
+        if me.version.load(Ordering::Acquire) != seen {
+            return true;
+        }
+        if i % 64 == 63 {
+            if deadline.is_some_and(|d| d <= Instant::now()) {
+                break;
+            }
+            std::thread::yield_now();
+        } else {
+            std::hint::spin_loop();
+        }
+    }
+    let mut inbox = me.inbox.lock();
+    me.waiting.store(true, Ordering::Relaxed);
+    let mut news = true;
+    while me.version.load(Ordering::Acquire) == seen && !inbox.closed {
+        match deadline {
+            None => me.cond.wait(&mut inbox),
+            Some(d) => {
+                if me.cond.wait_until(&mut inbox, d).timed_out()
+                    && me.version.load(Ordering::Acquire) == seen
+                {
+                    news = false;
+                    break;
+                }
+            }
+        }
+    }
+    me.waiting.store(false, Ordering::Relaxed);
+    news || inbox.closed
+}
+
+/// Receives the first message of type `T`, waiting as long as it takes. Messages of other
+/// types stay in the mailbox, in order.
+pub fn receive<T: Send + 'static>() -> T {
+    let me = current_alive();
+    let m = select(&me, &mut |m| m.is::<T>(), None);
+    open(m)
+}
+
+/// Receives the first message of type `T`, or `None` after `timeout`.
+pub fn receive_timeout<T: Send + 'static>(timeout: Duration) -> Option<T> {
+    let me = current_alive();
+    select(&me, &mut |m| m.is::<T>(), deadline_of(Some(timeout))).map(|m| open(Some(m)))
+}
+
+/// Receives the first message of type `T` for which `pred` is true, waiting as long as it takes.
+pub fn receive_match<T: Send + 'static>(mut pred: impl FnMut(&T) -> bool) -> T {
+    let me = current_alive();
+    let m = select(
+        &me,
+        &mut |m| m.downcast_ref::<T>().is_some_and(&mut pred),
+        None,
+    );
+    open(m)
+}
+
+/// Receives the first message of type `T` for which `pred` is true, or `None` after `timeout`.
+pub fn receive_match_timeout<T: Send + 'static>(
+    timeout: Duration,
+    mut pred: impl FnMut(&T) -> bool,
+) -> Option<T> {
+    let me = current_alive();
+    select(
+        &me,
+        &mut |m| m.downcast_ref::<T>().is_some_and(&mut pred),
+        deadline_of(Some(timeout)),
+    )
+    .map(|m| open(Some(m)))
+}
+
+/// Receives the first message, of any type, for which `pred` is true; waits at most `timeout`
+/// (forever if `None`). Use it to wait for one of several types at once.
+pub fn receive_select(
+    timeout: Option<Duration>,
+    mut pred: impl FnMut(&Message) -> bool,
+) -> Option<Message> {
+    let me = current_alive();
+    select(&me, &mut pred, deadline_of(timeout))
+}
+
+/// Receives the oldest message, whatever its type (O(1)), waiting as long as it takes.
+pub fn recv() -> Message {
+    let me = current_alive();
+    let m = select(&me, &mut |_| true, None);
+    match m {
+        Some(m) => m,
+        None => unreachable_no_deadline(),
+    }
+}
+
+/// Receives the oldest message, whatever its type, or `None` after `timeout`.
+pub fn recv_timeout(timeout: Duration) -> Option<Message> {
+    let me = current_alive();
+    select(&me, &mut |_| true, deadline_of(Some(timeout)))
+}
+
+fn open<T: 'static>(m: Option<Message>) -> T {
+    match m.map(Message::downcast::<T>) {
+        Some(Ok(v)) => v,
+        _ => unreachable_no_deadline(),
+    }
+}
+
+#[cold]
+fn unreachable_no_deadline() -> ! {
+    // `select` only returns None when a deadline passed, and the callers above without a
+    // deadline only accept messages of the type they open.
+    unreachable!("receive without a deadline returned nothing")
+}
+
+/// Removes every queued message for which `pred` is true (used by `demonitor` with flush and
+/// by unlink-and-flush). Returns how many were removed.
+pub(crate) fn flush_matching(me: &Proc, mut pred: impl FnMut(&Message) -> bool) -> usize {
+    let mut removed = Vec::new();
+    let mut count = 0;
+    SAVED.with(|saved| {
+        let Ok(mut saved) = saved.try_borrow_mut() else {
+            return;
+        };
+        {
+            let mut inbox = me.inbox.lock();
+            saved.extend(inbox.queue.drain(..));
+        }
+        let before = saved.len();
+        let mut keep = VecDeque::with_capacity(before);
+        for m in saved.drain(..) {
+            if pred(&m) {
+                removed.push(m)
+            } else {
+                keep.push_back(m)
+            }
+        }
+        *saved = keep;
+        count = before - saved.len();
+    });
+    me.queue_len.fetch_sub(count, Ordering::Relaxed);
+    drop(removed);
+    count
+}
+
+/// Opens a reply slot tagged `tag` before a call's request is sent.
+pub(crate) fn open_slot(me: &Proc, tag: Ref) {
+    let mut inbox = me.inbox.lock();
+    inbox.slot_tag = Some(tag);
+    inbox.slot = None;
+}
+
+/// Closes the reply slot; anything arriving for it later is dropped.
+pub(crate) fn close_slot(me: &Proc) {
+    let mut inbox = me.inbox.lock();
+    inbox.slot_tag = None;
+    inbox.slot = None;
+}
+
+/// Waits for the reply slot to be filled (a reply or the callee's Down), or the deadline.
+/// Never looks at the mailbox, so its cost does not depend on the mailbox's length.
+pub(crate) fn wait_slot(me: &Proc, deadline: Option<Instant>) -> Option<SlotValue> {
+    loop {
+        let seen = me.version.load(Ordering::Acquire);
+        {
+            let mut inbox = me.inbox.lock();
+            if inbox.closed {
+                drop(inbox);
+                unwind_dead(me);
+            }
+            if let Some(v) = inbox.slot.take() {
+                inbox.slot_tag = None;
+                return Some(v);
+            }
+        }
+        if !wait_for_news(me, seen, deadline) {
+            let mut inbox = me.inbox.lock();
+            // A reply that raced with the timeout still counts.
+            let v = inbox.slot.take();
+            inbox.slot_tag = None;
+            return v;
+        }
+    }
+}

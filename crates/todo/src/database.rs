@@ -1,0 +1,489 @@
+//! `Database`: worker processes that persist each list to disk.
+//!
+//! Lists are hashed to workers (the book's chapter 9 design: key-hashed workers rather than a
+//! pool, so that all writes to one list go through one worker, in order). A write is
+//! acknowledged only once it is durable:
+//!
+//! 1. A worker takes every `store` waiting in its mailbox (group commit: one batch), appends a
+//!    record per list to its write-ahead log, and makes the log durable with one `fdatasync`.
+//! 2. It then replaces each list's snapshot file (write a temporary file, rename it over the
+//!    old one), replies to every caller, and reads are served from the snapshots.
+//! 3. When the log passes a size, the worker starts a new one and a checkpoint process makes
+//!    the snapshots written meanwhile durable (`fsync` each, then the directory) and deletes
+//!    the old log. Until then the old log is kept, so nothing acknowledged depends on a
+//!    snapshot that is not yet durable.
+//! 4. A worker that starts (after a crash of the process or of the machine) replays its logs
+//!    first: each record rewrites its list's snapshot, durably, then the logs are dropped.
+//!
+//! The formats are in `format.rs`. A missing snapshot is an empty list; a corrupt one is
+//! reported as an error to whoever asks for that list, and never crashes the system.
+
+use std::collections::HashSet;
+use std::fs::{self, File, OpenOptions};
+use std::hash::{Hash, Hasher};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use runtime::{
+    CallError, ExitReason, GenServer, Init, Message, Next, Pid, Reply, ReplyTo, Server, StartOpts,
+    self_pid, send,
+};
+use supervisor::{ChildSpec, Strategy, Supervisor, SupervisorOpts};
+use thiserror::Error;
+
+use crate::format::{
+    decode_list, decode_records, encode_list, encode_record, file_name, list_name,
+};
+use crate::list::TodoList;
+use crate::registry::{Key, ProcessRegistry};
+
+/// A log larger than this is rotated and checkpointed.
+const LOG_ROTATE_BYTES: u64 = 32 << 20;
+/// At most this many writes go into one group commit.
+const MAX_BATCH: usize = 1024;
+/// How long a store may take before the caller gives up (the write may still happen).
+const STORE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Why a database request failed.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DbError {
+    /// The list's snapshot exists but cannot be decoded; it is left untouched.
+    #[error("the stored list {name:?} is corrupt ({reason}); the file is left as it is")]
+    Corrupt {
+        /// The list.
+        name: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A file operation failed.
+    #[error("database I/O error: {0}")]
+    Io(String),
+    /// The database worker is not available.
+    #[error("database worker unavailable: {0}")]
+    Unavailable(CallError),
+}
+
+/// Where the data lives and how many workers share it.
+#[derive(Clone, Debug)]
+pub struct DbConfig {
+    /// The data directory (created if missing).
+    pub dir: PathBuf,
+    /// The number of workers (3 by default, as in the book).
+    pub workers: usize,
+}
+
+pub(crate) enum DbCall {
+    Store(String, Vec<u8>),
+    Get(String),
+}
+
+pub(crate) enum DbReply {
+    Stored(Result<(), DbError>),
+    Got(Result<Option<TodoList>, DbError>),
+}
+
+/// The checkpoint process is done with the old log.
+struct CheckpointDone(Result<(), String>);
+
+struct Pending {
+    name: String,
+    snapshot: Arc<Vec<u8>>,
+    from: ReplyTo<DbReply>,
+}
+
+pub(crate) struct DbWorker {
+    dir: PathBuf,
+    index: usize,
+    log: File,
+    log_len: u64,
+    pending: Vec<Pending>,
+    /// Snapshots written since the current log was started (to be made durable when it is
+    /// checkpointed).
+    dirty: HashSet<String>,
+    checkpointing: bool,
+}
+
+fn log_path(dir: &Path, index: usize) -> PathBuf {
+    dir.join(format!("wal-{index}.log"))
+}
+
+fn old_log_path(dir: &Path, index: usize) -> PathBuf {
+    dir.join(format!("wal-{index}.old"))
+}
+
+fn io_err(what: &str, path: &Path, e: io::Error) -> String {
+    format!("{what} {}: {e}", path.display())
+}
+
+/// Writes a snapshot: a temporary file renamed over the old one, optionally durable.
+fn write_snapshot(dir: &Path, name: &str, bytes: &[u8], durable: bool) -> Result<(), String> {
+    let path = dir.join(file_name(name));
+    let tmp = dir.join(format!("{}.tmp", file_name(name)));
+    let mut f = File::create(&tmp).map_err(|e| io_err("create", &tmp, e))?;
+    f.write_all(bytes).map_err(|e| io_err("write", &tmp, e))?;
+    if durable {
+        f.sync_all().map_err(|e| io_err("sync", &tmp, e))?;
+    }
+    drop(f);
+    fs::rename(&tmp, &path).map_err(|e| io_err("rename", &path, e))
+}
+
+fn sync_dir(dir: &Path) -> Result<(), String> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| io_err("sync directory", dir, e))
+}
+
+/// Replays a log file into durable snapshots, then removes it.
+fn replay(dir: &Path, log: &Path) -> Result<usize, String> {
+    let bytes = match fs::read(log) {
+        Ok(b) => b,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(io_err("read", log, e)),
+    };
+    let records = decode_records(&bytes);
+    // The last record of each list wins; write each list once.
+    let mut last: Vec<(String, Vec<u8>)> = Vec::new();
+    for (name, snap) in records {
+        match last.iter_mut().find(|(n, _)| *n == name) {
+            Some(slot) => slot.1 = snap,
+            None => last.push((name, snap)),
+        }
+    }
+    for (name, snap) in &last {
+        write_snapshot(dir, name, snap, true)?;
+    }
+    sync_dir(dir)?;
+    fs::remove_file(log).map_err(|e| io_err("remove", log, e))?;
+    Ok(last.len())
+}
+
+/// Recovers a worker's logs (the old one first, then the current one).
+fn recover(dir: &Path, index: usize) -> Result<usize, String> {
+    Ok(replay(dir, &old_log_path(dir, index))? + replay(dir, &log_path(dir, index))?)
+}
+
+fn open_log(dir: &Path, index: usize) -> Result<File, String> {
+    let path = log_path(dir, index);
+    let f = OpenOptions::new()
+        .create(true)
+        .truncate(true)
+        .write(true)
+        .open(&path)
+        .map_err(|e| io_err("create", &path, e))?;
+    sync_dir(dir)?;
+    Ok(f)
+}
+
+pub(crate) struct WorkerArgs {
+    dir: PathBuf,
+    index: usize,
+    workers: usize,
+}
+
+impl GenServer for DbWorker {
+    type Arg = WorkerArgs;
+    type Call = DbCall;
+    type Reply = DbReply;
+    type Cast = ();
+    type Continue = ();
+
+    fn init(a: WorkerArgs) -> Init<Self> {
+        let start = || -> Result<DbWorker, String> {
+            fs::create_dir_all(&a.dir).map_err(|e| io_err("create data directory", &a.dir, e))?;
+            let mut recovered = recover(&a.dir, a.index)?;
+            if a.index == 1 {
+                // Logs of workers that no longer exist (the worker count went down).
+                for k in (a.workers + 1)..=(a.workers + 64) {
+                    recovered += recover(&a.dir, k)?;
+                }
+            }
+            if recovered > 0 {
+                eprintln!(
+                    "todo: database worker {} recovered {recovered} lists from its log",
+                    a.index
+                );
+            }
+            let log = open_log(&a.dir, a.index)?;
+            Ok(DbWorker {
+                dir: a.dir.clone(),
+                index: a.index,
+                log,
+                log_len: 0,
+                pending: Vec::new(),
+                dirty: HashSet::new(),
+                checkpointing: false,
+            })
+        };
+        match start() {
+            Ok(w) => match ProcessRegistry::register(Key::DatabaseWorker(a.index), self_pid()) {
+                Ok(Ok(())) => Init::Ok(w),
+                Ok(Err(pid)) => Init::Stop(ExitReason::custom(format!(
+                    "database worker {} already runs as {pid}",
+                    a.index
+                ))),
+                Err(e) => Init::Stop(ExitReason::custom(format!(
+                    "process registry unavailable: {e}"
+                ))),
+            },
+            Err(e) => Init::Stop(ExitReason::custom(e)),
+        }
+    }
+
+    fn handle_call(&mut self, req: DbCall, from: ReplyTo<DbReply>) -> Reply<DbReply> {
+        match req {
+            DbCall::Store(name, snapshot) => {
+                self.pending.push(Pending {
+                    name,
+                    snapshot: Arc::new(snapshot),
+                    from,
+                });
+                if self.pending.len() >= MAX_BATCH {
+                    return Reply::NoReply(self.flush());
+                }
+                // Take whatever else is already queued, then commit (see handle_timeout).
+                Reply::NoReply(Next::WaitTimeout(Duration::ZERO))
+            }
+            DbCall::Get(name) => {
+                let r = self.get(&name);
+                let next = if self.pending.is_empty() {
+                    Next::Wait
+                } else {
+                    Next::WaitTimeout(Duration::ZERO)
+                };
+                Reply::ReplyThen(DbReply::Got(r), next)
+            }
+        }
+    }
+
+    fn handle_timeout(&mut self) -> Next {
+        self.flush()
+    }
+
+    fn handle_info(&mut self, msg: Message) -> Next {
+        if let Ok(CheckpointDone(r)) = msg.downcast::<CheckpointDone>() {
+            self.checkpointing = false;
+            if let Err(e) = r {
+                // The old log stays; the next start replays it. Keep serving.
+                eprintln!(
+                    "todo: database worker {} checkpoint failed: {e}",
+                    self.index
+                );
+            }
+        }
+        if self.pending.is_empty() {
+            Next::Wait
+        } else {
+            Next::WaitTimeout(Duration::ZERO)
+        }
+    }
+
+    fn terminate(&mut self, _reason: &ExitReason) {
+        if !self.pending.is_empty() {
+            let _ = self.flush();
+        }
+    }
+}
+
+impl DbWorker {
+    fn get(&self, name: &str) -> Result<Option<TodoList>, DbError> {
+        if let Some(p) = self.pending.iter().rev().find(|p| p.name == name) {
+            return decode_list(&p.snapshot)
+                .map(Some)
+                .map_err(|reason| DbError::Corrupt {
+                    name: name.to_owned(),
+                    reason,
+                });
+        }
+        let path = self.dir.join(file_name(name));
+        match fs::read(&path) {
+            Ok(bytes) => decode_list(&bytes)
+                .map(Some)
+                .map_err(|reason| DbError::Corrupt {
+                    name: name.to_owned(),
+                    reason,
+                }),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(DbError::Io(io_err("read", &path, e))),
+        }
+    }
+
+    /// Commits the batch: log records, one fdatasync, snapshots, replies.
+    fn flush(&mut self) -> Next {
+        let batch = std::mem::take(&mut self.pending);
+        if batch.is_empty() {
+            return Next::Wait;
+        }
+        let mut buf = Vec::with_capacity(
+            batch
+                .iter()
+                .map(|p| p.snapshot.len() + p.name.len() + 16)
+                .sum(),
+        );
+        for p in &batch {
+            encode_record(&p.name, &p.snapshot, &mut buf);
+        }
+        let logged = self
+            .log
+            .write_all(&buf)
+            .and_then(|()| self.log.sync_data())
+            .map_err(|e| io_err("append to", &log_path(&self.dir, self.index), e));
+        if let Err(e) = logged {
+            for p in batch {
+                p.from.reply(DbReply::Stored(Err(DbError::Io(e.clone()))));
+            }
+            // The log may end in a partial record; a fresh worker replays what is valid.
+            return Next::Stop(ExitReason::custom(e));
+        }
+        self.log_len += buf.len() as u64;
+        // Snapshots: the last version of each list in the batch.
+        let mut written: HashSet<&str> = HashSet::new();
+        let mut failure = None;
+        for p in batch.iter().rev() {
+            if written.insert(&p.name) {
+                if let Err(e) = write_snapshot(&self.dir, &p.name, &p.snapshot, false) {
+                    failure = Some(e);
+                }
+                self.dirty.insert(p.name.clone());
+            }
+        }
+        for p in batch {
+            // The log record is durable: the write is acknowledged even if its snapshot could
+            // not be replaced (the next start replays the log).
+            p.from.reply(DbReply::Stored(Ok(())));
+        }
+        if let Some(e) = failure {
+            return Next::Stop(ExitReason::custom(e));
+        }
+        if self.log_len >= LOG_ROTATE_BYTES && !self.checkpointing {
+            self.rotate();
+        }
+        Next::Wait
+    }
+
+    /// Starts a new log and checkpoints the old one in another process.
+    fn rotate(&mut self) {
+        let old = old_log_path(&self.dir, self.index);
+        if fs::rename(log_path(&self.dir, self.index), &old).is_err() {
+            return;
+        }
+        match open_log(&self.dir, self.index) {
+            Ok(f) => {
+                self.log = f;
+                self.log_len = 0;
+            }
+            Err(e) => {
+                eprintln!("todo: database worker {}: {e}", self.index);
+                return;
+            }
+        }
+        self.checkpointing = true;
+        let dirty: Vec<String> = self.dirty.drain().collect();
+        let dir = self.dir.clone();
+        let me = self_pid();
+        runtime::spawn(move || {
+            let r = (|| {
+                for name in &dirty {
+                    let path = dir.join(file_name(name));
+                    if let Ok(f) = File::open(&path) {
+                        f.sync_all().map_err(|e| io_err("sync", &path, e))?;
+                    }
+                }
+                sync_dir(&dir)?;
+                fs::remove_file(&old).map_err(|e| io_err("remove", &old, e))
+            })();
+            send(me, CheckpointDone(r));
+        });
+    }
+}
+
+/// The database's client API and child spec.
+pub struct Database;
+
+fn worker_for(name: &str, workers: usize) -> usize {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    name.hash(&mut h);
+    (h.finish() % workers.max(1) as u64) as usize + 1
+}
+
+/// The number of workers of the running database (set when it starts).
+static WORKERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(3);
+
+fn worker(name: &str) -> Result<Server<DbWorker>, DbError> {
+    let n = worker_for(name, WORKERS.load(std::sync::atomic::Ordering::Relaxed));
+    ProcessRegistry::whereis(&Key::DatabaseWorker(n))
+        .map(Server::from_pid)
+        .ok_or(DbError::Unavailable(CallError::NoProc))
+}
+
+impl Database {
+    /// A supervisor (one_for_one) of `config.workers` workers, each registered in the
+    /// process registry as `{:database_worker, n}`.
+    pub fn child_spec(config: DbConfig) -> ChildSpec {
+        ChildSpec::supervisor("database", move || {
+            let workers = config.workers.max(1);
+            WORKERS.store(workers, std::sync::atomic::Ordering::Relaxed);
+            let children = (1..=workers)
+                .map(|index| {
+                    let dir = config.dir.clone();
+                    ChildSpec::worker(format!("database_worker_{index}"), move || {
+                        runtime::gen_server::start_link::<DbWorker>(
+                            WorkerArgs {
+                                dir: dir.clone(),
+                                index,
+                                workers,
+                            },
+                            StartOpts::new(),
+                        )
+                    })
+                })
+                .collect();
+            Supervisor::start_link(
+                children,
+                SupervisorOpts::new().strategy(Strategy::OneForOne),
+            )
+        })
+    }
+
+    /// Stores `list` under `name`; returns once it is durable.
+    pub fn store(name: &str, list: &TodoList) -> Result<(), DbError> {
+        let w = worker(name)?;
+        match w.call_timeout(
+            DbCall::Store(name.to_owned(), encode_list(list)),
+            Some(STORE_TIMEOUT),
+        ) {
+            Ok(DbReply::Stored(r)) => r,
+            Ok(DbReply::Got(_)) => Err(DbError::Io("unexpected reply".into())),
+            Err(e) => Err(DbError::Unavailable(e)),
+        }
+    }
+
+    /// The stored list, `None` if there is none.
+    pub fn get(name: &str) -> Result<Option<TodoList>, DbError> {
+        let w = worker(name)?;
+        match w.call_timeout(DbCall::Get(name.to_owned()), Some(STORE_TIMEOUT)) {
+            Ok(DbReply::Got(r)) => r,
+            Ok(DbReply::Stored(_)) => Err(DbError::Io("unexpected reply".into())),
+            Err(e) => Err(DbError::Unavailable(e)),
+        }
+    }
+
+    /// The names of the lists stored in `dir` (their snapshot files), sorted.
+    pub fn stored_lists(dir: &Path) -> Result<Vec<String>, DbError> {
+        let rd = fs::read_dir(dir).map_err(|e| DbError::Io(io_err("list", dir, e)))?;
+        let mut names: Vec<String> = rd
+            .filter_map(Result::ok)
+            .filter_map(|e| e.file_name().to_str().and_then(list_name))
+            .collect();
+        names.sort();
+        Ok(names)
+    }
+
+    /// The worker pid serving `name` now.
+    pub fn worker_pid(name: &str) -> Option<Pid> {
+        worker(name).ok().and_then(|s| s.pid())
+    }
+}

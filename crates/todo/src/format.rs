@@ -1,0 +1,318 @@
+//! The on-disk formats: list snapshots and write-ahead log records.
+//!
+//! # Snapshot (one file per list, `<data dir>/<encoded name>.list`)
+//!
+//! UTF-8 text, one item per line, readable with `cat`:
+//!
+//! ```text
+//! todo-list 1
+//! next_id 4
+//! entries 2
+//! 1	2018-12-19	Dentist
+//! 3	2018-12-20	Shopping\tand\\more
+//! crc32 8a3f01c2
+//! ```
+//!
+//! Entry lines are `id TAB date TAB title`, the title with `\` `TAB` `LF` `CR` escaped as
+//! `\\` `\t` `\n` `\r`. The last line is the CRC-32 (IEEE) of every byte before it, in hex. A
+//! file that does not parse, or whose checksum does not match, is reported as corrupt.
+//!
+//! The list name is encoded into the file name: ASCII letters, digits, `_` and `-` stay, every
+//! other byte becomes `%XX` (so any name maps to one safe file name, and back).
+//!
+//! # Write-ahead log (`<data dir>/wal-<n>.log`, one per database worker)
+//!
+//! A sequence of records, each `magic "TDWL" | u32 payload length | u32 CRC-32 of payload |
+//! payload`, integers little-endian, payload = `u32 name length | name bytes | snapshot bytes`.
+//! Replay reads records until the first one that is incomplete or fails its checksum (a torn
+//! write at the tail, or the file's preallocated zeros), and applies each in order: the last
+//! record of a list wins.
+
+use std::fmt::Write as _;
+
+use crate::date::Date;
+use crate::list::{Entry, TodoList};
+
+/// CRC-32 (IEEE 802.3), bitwise table built at compile time.
+const CRC_TABLE: [u32; 256] = {
+    let mut table = [0u32; 256];
+    let mut i = 0;
+    while i < 256 {
+        let mut c = i as u32;
+        let mut k = 0;
+        while k < 8 {
+            c = if c & 1 != 0 {
+                0xEDB8_8320 ^ (c >> 1)
+            } else {
+                c >> 1
+            };
+            k += 1;
+        }
+        table[i] = c;
+        i += 1;
+    }
+    table
+};
+
+pub(crate) fn crc32(bytes: &[u8]) -> u32 {
+    let mut c = 0xFFFF_FFFFu32;
+    for b in bytes {
+        c = CRC_TABLE[((c ^ u32::from(*b)) & 0xFF) as usize] ^ (c >> 8);
+    }
+    c ^ 0xFFFF_FFFF
+}
+
+fn escape(title: &str, out: &mut String) {
+    for ch in title.chars() {
+        match ch {
+            '\\' => out.push_str("\\\\"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c => out.push(c),
+        }
+    }
+}
+
+fn unescape(s: &str) -> Option<String> {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.next()? {
+                '\\' => out.push('\\'),
+                't' => out.push('\t'),
+                'n' => out.push('\n'),
+                'r' => out.push('\r'),
+                _ => return None,
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    Some(out)
+}
+
+/// Encodes a list as a snapshot.
+pub(crate) fn encode_list(list: &TodoList) -> Vec<u8> {
+    let mut s = String::with_capacity(64 + list.size() * 40);
+    let _ = writeln!(s, "todo-list 1");
+    let _ = writeln!(s, "next_id {}", list.next_id());
+    let _ = writeln!(s, "entries {}", list.size());
+    for e in list.all_entries() {
+        let _ = write!(s, "{}\t{}\t", e.id, e.date);
+        escape(&e.title, &mut s);
+        s.push('\n');
+    }
+    let crc = crc32(s.as_bytes());
+    let _ = writeln!(s, "crc32 {crc:08x}");
+    s.into_bytes()
+}
+
+/// Decodes a snapshot; `Err` says what is wrong with it.
+pub(crate) fn decode_list(bytes: &[u8]) -> Result<TodoList, String> {
+    let text = std::str::from_utf8(bytes).map_err(|_| "not UTF-8".to_owned())?;
+    let body_end = text
+        .trim_end_matches('\n')
+        .rfind('\n')
+        .map(|i| i + 1)
+        .ok_or("truncated")?;
+    let (body, trailer) = text.split_at(body_end);
+    let want = trailer
+        .trim_end()
+        .strip_prefix("crc32 ")
+        .and_then(|h| u32::from_str_radix(h, 16).ok())
+        .ok_or("missing checksum line")?;
+    if crc32(body.as_bytes()) != want {
+        return Err("checksum mismatch".into());
+    }
+    let mut lines = body.lines();
+    if lines.next() != Some("todo-list 1") {
+        return Err("unknown header".into());
+    }
+    let field = |line: Option<&str>, name: &str| -> Result<u64, String> {
+        line.and_then(|l| l.strip_prefix(name))
+            .and_then(|v| v.strip_prefix(' '))
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| format!("bad {name} line"))
+    };
+    let next_id = field(lines.next(), "next_id")?;
+    let count = field(lines.next(), "entries")?;
+    let mut entries = Vec::new();
+    for line in lines {
+        let mut parts = line.splitn(3, '\t');
+        let (Some(id), Some(date), Some(title)) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(format!("bad entry line {line:?}"));
+        };
+        let id: u64 = id.parse().map_err(|_| format!("bad entry id {id:?}"))?;
+        let date: Date = date.parse().map_err(|e| format!("{e}"))?;
+        let title = unescape(title).ok_or_else(|| format!("bad escape in {title:?}"))?;
+        entries.push(Entry { id, date, title });
+    }
+    if entries.len() as u64 != count {
+        return Err(format!("expected {count} entries, found {}", entries.len()));
+    }
+    TodoList::from_parts(next_id, entries)
+        .ok_or_else(|| "duplicate or out-of-range entry ids".into())
+}
+
+/// The file name of a list's snapshot.
+pub(crate) fn file_name(list_name: &str) -> String {
+    let mut s = String::with_capacity(list_name.len() + 5);
+    for b in list_name.bytes() {
+        if b.is_ascii_alphanumeric() || b == b'_' || b == b'-' {
+            s.push(b as char);
+        } else {
+            let _ = write!(s, "%{b:02X}");
+        }
+    }
+    s.push_str(".list");
+    s
+}
+
+/// The list name of a snapshot's file name, if it is one.
+pub(crate) fn list_name(file_name: &str) -> Option<String> {
+    let stem = file_name.strip_suffix(".list")?;
+    let mut out = Vec::with_capacity(stem.len());
+    let b = stem.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            let hex = stem.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+const MAGIC: &[u8; 4] = b"TDWL";
+
+/// Appends one log record for `name`'s snapshot to `out`.
+pub(crate) fn encode_record(name: &str, snapshot: &[u8], out: &mut Vec<u8>) {
+    let name_len = u32::try_from(name.len()).unwrap_or(u32::MAX);
+    let payload_len = 4 + name.len() + snapshot.len();
+    let start = out.len();
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&u32::try_from(payload_len).unwrap_or(u32::MAX).to_le_bytes());
+    out.extend_from_slice(&[0; 4]); // CRC, filled below
+    let payload_start = out.len();
+    out.extend_from_slice(&name_len.to_le_bytes());
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(snapshot);
+    let crc = crc32(&out[payload_start..]);
+    out[start + 8..start + 12].copy_from_slice(&crc.to_le_bytes());
+}
+
+/// The valid records at the start of a log: `(name, snapshot bytes)`, in order.
+pub(crate) fn decode_records(log: &[u8]) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut pos = 0;
+    let u32_at = |p: usize| -> Option<usize> {
+        log.get(p..p + 4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
+    };
+    while log.get(pos..pos + 4) == Some(MAGIC) {
+        let (Some(len), Some(crc)) = (u32_at(pos + 4), u32_at(pos + 8)) else {
+            break;
+        };
+        let Some(payload) = log.get(pos + 12..pos + 12 + len) else {
+            break;
+        };
+        if crc32(payload) as usize != crc {
+            break;
+        }
+        let Some(name_len) = u32_at(pos + 12) else {
+            break;
+        };
+        let (Some(name), Some(snap)) = (payload.get(4..4 + name_len), payload.get(4 + name_len..))
+        else {
+            break;
+        };
+        let Ok(name) = String::from_utf8(name.to_vec()) else {
+            break;
+        };
+        out.push((name, snap.to_vec()));
+        pos += 12 + len;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Date {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn snapshots_round_trip_any_title() {
+        let mut l = TodoList::new();
+        l.add_entry(d("2018-12-19"), "Dentist");
+        let id = l.add_entry(d("2018-12-20"), "tab\there\nnewline \\ backslash é");
+        l.add_entry(d("2018-12-21"), "");
+        l.delete_entry(id - 1);
+        let bytes = encode_list(&l);
+        assert_eq!(decode_list(&bytes), Ok(l));
+    }
+
+    #[test]
+    fn corruption_is_detected() {
+        let mut l = TodoList::new();
+        l.add_entry(d("2018-12-19"), "Dentist");
+        let mut bytes = encode_list(&l);
+        let i = bytes.iter().position(|b| *b == b'D').unwrap();
+        bytes[i] = b'd';
+        assert_eq!(decode_list(&bytes), Err("checksum mismatch".into()));
+        assert!(decode_list(b"").is_err());
+        assert!(decode_list(&[0xff, 0xfe]).is_err());
+        assert!(decode_list(&encode_list(&l)[..20]).is_err());
+    }
+
+    #[test]
+    fn file_names_are_safe_and_reversible() {
+        for name in [
+            "Bob's list",
+            "../etc/passwd",
+            "a/b",
+            "plain",
+            "ünïcode",
+            "%41",
+            ".hidden",
+        ] {
+            let f = file_name(name);
+            assert!(
+                f.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"_-%.".contains(&b)),
+                "{f}"
+            );
+            assert!(!f.starts_with('.'));
+            assert_eq!(list_name(&f).as_deref(), Some(name));
+        }
+    }
+
+    #[test]
+    fn log_replay_stops_at_a_torn_record() {
+        let mut log = Vec::new();
+        encode_record("a", b"one", &mut log);
+        encode_record("b", b"two", &mut log);
+        let whole = log.len();
+        encode_record("c", b"three", &mut log);
+        let torn = &log[..log.len() - 2];
+        let recs = decode_records(torn);
+        assert_eq!(
+            recs,
+            vec![
+                ("a".to_owned(), b"one".to_vec()),
+                ("b".to_owned(), b"two".to_vec())
+            ]
+        );
+        let mut zeros = log[..whole].to_vec();
+        zeros.extend_from_slice(&[0; 64]);
+        assert_eq!(decode_records(&zeros).len(), 2);
+    }
+}
