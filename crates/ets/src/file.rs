@@ -193,7 +193,7 @@ impl Reader<'_> {
                 let n = self.len()?;
                 let v = (0..n)
                     .map(|_| self.term(depth + 1))
-                    .collect::<Result<Box<[Term]>, _>>()?;
+                    .collect::<Result<Arc<[Term]>, _>>()?;
                 if tag == 4 {
                     Term::Tuple(v)
                 } else {

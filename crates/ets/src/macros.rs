@@ -10,7 +10,7 @@
 #[macro_export]
 macro_rules! tuple {
     ($($e:expr),* $(,)?) => {
-        $crate::Term::Tuple(::std::vec![$($crate::Term::from($e)),*].into_boxed_slice())
+        $crate::Term::Tuple(::std::vec![$($crate::Term::from($e)),*].into())
     };
 }
 
@@ -23,7 +23,7 @@ macro_rules! tuple {
 #[macro_export]
 macro_rules! list {
     ($($e:expr),* $(,)?) => {
-        $crate::Term::List(::std::vec![$($crate::Term::from($e)),*].into_boxed_slice())
+        $crate::Term::List(::std::vec![$($crate::Term::from($e)),*].into())
     };
 }
 

@@ -130,6 +130,8 @@ fn apply_counters(obj: &mut Term, ops: &[CounterOp], keypos: usize) -> Result<Ve
         }
         results.push(new);
     }
+    // Copy-on-write: a reader holding this tuple keeps the old values.
+    let elems = Arc::make_mut(elems);
     for (pos, v) in scratch {
         elems[pos - 1] = Term::Int(v);
     }
@@ -156,6 +158,7 @@ fn apply_elements(
             });
         }
     }
+    let elems = Arc::make_mut(elems);
     for (pos, v) in updates {
         elems[pos - 1] = v.clone();
     }
@@ -173,7 +176,7 @@ fn with_key(default: Term, key: &Term, keypos: usize) -> Result<Term, EtsError> 
             keypos,
         });
     }
-    elems[keypos - 1] = key.clone();
+    Arc::make_mut(&mut elems)[keypos - 1] = key.clone();
     Ok(Term::Tuple(elems))
 }
 
@@ -232,7 +235,7 @@ fn bindings(results: Vec<Term>) -> Vec<Vec<Term>> {
     results
         .into_iter()
         .map(|t| match t {
-            Term::List(v) => v.into_vec(),
+            Term::List(v) => v.to_vec(),
             other => vec![other],
         })
         .collect()

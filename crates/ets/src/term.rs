@@ -88,12 +88,14 @@ pub enum Term {
     Ref(Ref),
     /// A process identifier.
     Pid(Pid),
-    /// A tuple `{A, B, ...}`.
-    Tuple(Box<[Term]>),
+    /// A tuple `{A, B, ...}`. Its elements are shared, immutable once built: copying a tuple
+    /// (what every table read does) copies a pointer, and changing one stored in a table
+    /// copies it first, so a copy handed out earlier never changes.
+    Tuple(Arc<[Term]>),
     /// A map `#{K => V}`; keys are compared exactly.
     Map(Box<BTreeMap<Term, Term>>),
     /// A proper list `[A, B, ...]`; the empty list is `[]` (nil).
-    List(Box<[Term]>),
+    List(Arc<[Term]>),
     /// A binary, Elixir's string: `"The Flash"` converts to a binary holding its UTF-8 bytes.
     Binary(Arc<[u8]>),
 }
@@ -137,7 +139,7 @@ impl Term {
 
     /// The empty list `[]`.
     pub fn nil() -> Term {
-        Term::List(Box::new([]))
+        Term::List(Arc::new([]))
     }
 
     /// The integer, if this is one.
@@ -640,7 +642,7 @@ impl<T: Into<Term>> From<Vec<T>> for Term {
 /// The unit value becomes the empty tuple `{}`.
 impl From<()> for Term {
     fn from(_: ()) -> Term {
-        Term::Tuple(Box::new([]))
+        Term::Tuple(Arc::new([]))
     }
 }
 
@@ -650,7 +652,7 @@ macro_rules! from_tuple {
         impl<$($name: Into<Term>),+> From<($($name,)+)> for Term {
             #[allow(non_snake_case)]
             fn from(($($name,)+): ($($name,)+)) -> Term {
-                Term::Tuple(Box::new([$($name.into()),+]))
+                Term::Tuple(Arc::new([$($name.into()),+]))
             }
         }
     };

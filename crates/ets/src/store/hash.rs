@@ -76,7 +76,9 @@ impl<K: Hash + Eq + Clone, O: Clone + PartialEq> HashStore<K, O> {
         }
     }
 
-    fn put(kind: TableType, shard: &mut Shard<K, O>, hash: u64, key: K, obj: O) {
+    /// Inserts with the table type's semantics; returns the object a set replaced, so that the
+    /// caller can drop it after releasing the lock (freeing it may miss the cache).
+    fn put(kind: TableType, shard: &mut Shard<K, O>, hash: u64, key: K, obj: O) -> Option<Objs<O>> {
         match shard.t.find(hash, &key) {
             Some(i) => {
                 if let Some(e) = shard.t.get_mut(i) {
@@ -91,13 +93,17 @@ impl<K: Hash + Eq + Clone, O: Clone + PartialEq> HashStore<K, O> {
                             e.val.push(obj);
                             shard.objects += 1;
                         }
-                        TableType::Set | TableType::OrderedSet => e.val = Objs::One(obj),
+                        TableType::Set | TableType::OrderedSet => {
+                            return Some(std::mem::replace(&mut e.val, Objs::One(obj)));
+                        }
                     }
                 }
+                None
             }
             None => {
                 shard.t.insert_new(hash, key, Objs::One(obj));
                 shard.objects += 1;
+                None
             }
         }
     }
@@ -106,7 +112,9 @@ impl<K: Hash + Eq + Clone, O: Clone + PartialEq> HashStore<K, O> {
     pub(crate) fn insert(&self, key: K, obj: O) {
         let hash = hash_one(&key);
         let mut shard = self.shards[self.shard_index(hash)].write();
-        Self::put(self.kind, &mut shard, hash, key, obj);
+        let replaced = Self::put(self.kind, &mut shard, hash, key, obj);
+        drop(shard);
+        drop(replaced);
     }
 
     /// Write-locks the shards of `hashes` in ascending index order. Returns the guards and, for
@@ -129,7 +137,7 @@ impl<K: Hash + Eq + Clone, O: Clone + PartialEq> HashStore<K, O> {
         let hashes: Vec<u64> = items.iter().map(|(k, _)| hash_one(k)).collect();
         let (mut guards, pos) = self.lock_all_of(&hashes);
         for (((k, o), h), p) in items.into_iter().zip(hashes).zip(pos) {
-            Self::put(self.kind, &mut guards[p], h, k, o);
+            let _replaced = Self::put(self.kind, &mut guards[p], h, k, o);
         }
     }
 
@@ -139,7 +147,7 @@ impl<K: Hash + Eq + Clone, O: Clone + PartialEq> HashStore<K, O> {
         if shard.t.find(hash, &key).is_some() {
             return false;
         }
-        Self::put(self.kind, &mut shard, hash, key, obj);
+        let _ = Self::put(self.kind, &mut shard, hash, key, obj);
         true
     }
 
@@ -156,7 +164,7 @@ impl<K: Hash + Eq + Clone, O: Clone + PartialEq> HashStore<K, O> {
             return false;
         }
         for (((k, o), h), p) in items.into_iter().zip(hashes).zip(pos) {
-            Self::put(self.kind, &mut guards[p], h, k, o);
+            let _replaced = Self::put(self.kind, &mut guards[p], h, k, o);
         }
         true
     }
@@ -228,7 +236,7 @@ impl<K: Hash + Eq + Clone, O: Clone + PartialEq> HashStore<K, O> {
             None => {
                 let (r, ins) = f(None);
                 if let Some(o) = ins {
-                    Self::put(self.kind, &mut shard, hash, key.clone(), o);
+                    let _ = Self::put(self.kind, &mut shard, hash, key.clone(), o);
                 }
                 r
             }

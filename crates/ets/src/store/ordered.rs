@@ -226,22 +226,24 @@ impl<K: Ord + Clone, O: Clone + PartialEq> OrderedStore<K, O> {
 
     /// Inserts or replaces, storing the new object's own key.
     #[inline]
-    fn put(identical: Option<Identical<K>>, m: &mut BTreeMap<K, O>, key: K, obj: O) {
+    /// Returns the replaced object, for the caller to drop once the lock is released.
+    fn put(identical: Option<Identical<K>>, m: &mut BTreeMap<K, O>, key: K, obj: O) -> Option<O> {
         let Some(identical) = identical else {
-            m.insert(key, obj);
-            return;
+            return m.insert(key, obj);
         };
         let copy = key.clone();
         match m.entry(key) {
             Entry::Vacant(v) => {
                 v.insert(obj);
+                None
             }
             Entry::Occupied(e) => {
                 if identical(e.key(), &copy) {
-                    *e.into_mut() = obj;
+                    Some(std::mem::replace(e.into_mut(), obj))
                 } else {
-                    e.remove();
+                    let old = e.remove();
                     m.insert(copy, obj);
+                    Some(old)
                 }
             }
         }
@@ -251,7 +253,8 @@ impl<K: Ord + Clone, O: Clone + PartialEq> OrderedStore<K, O> {
     pub(crate) fn insert(&self, key: K, obj: O) {
         let k = key.clone();
         let identical = self.identical;
-        self.with_leaf_mut(&k, move |m| Self::put(identical, m, key, obj));
+        let replaced = self.with_leaf_mut(&k, move |m| Self::put(identical, m, key, obj));
+        drop(replaced);
     }
 
     pub(crate) fn insert_many(&self, items: Vec<(K, O)>) {
@@ -259,7 +262,7 @@ impl<K: Ord + Clone, O: Clone + PartialEq> OrderedStore<K, O> {
         let (mut guards, pos) = self.lock_many(&keys);
         drop(keys);
         for ((k, o), p) in items.into_iter().zip(pos) {
-            Self::put(self.identical, &mut guards[p].map, k, o);
+            let _replaced = Self::put(self.identical, &mut guards[p].map, k, o);
         }
     }
 
