@@ -229,7 +229,7 @@ fn kill_in_receive_many_times() {
             })
             .expect("the name is free again");
         if i % 2 == 0 {
-            register(name, self_pid()).unwrap_err(); // taken by the child
+            register(name, self_pid()).expect_err("taken by the child");
         }
         exit(s.pid, ExitReason::Kill);
         assert_eq!(whereis(name), None);
