@@ -242,7 +242,12 @@ fn table(ours: &[(&'static str, Report)], beam: &[Beam], all: bool) -> String {
             r.settings.concurrency,
             rate(t.mean),
             t.relative_stddev(),
-            ns(1e9 / t.mean),
+            // In fixed-rate mode the time per operation is only the schedule's interval.
+            if r.settings.rate.is_some() {
+                "-".to_owned()
+            } else {
+                ns(1e9 / t.mean)
+            },
             ns(r.latency.p50 as f64),
             ns(r.latency.p99 as f64),
             ns(r.latency.p999 as f64),
