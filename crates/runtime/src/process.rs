@@ -120,7 +120,11 @@ impl Proc {
     /// lock. The death procedure marks a process dead before it pushes that process's Exit and
     /// Down notifications under the same lock, so a killed sender's last message can never
     /// arrive after its Exit. Returns `Err(())` if the sender has died (the caller unwinds).
-    pub(crate) fn push(&self, msg: Message, sender: Option<&Proc>) -> Result<(), Message> {
+    ///
+    /// The message is taken out of `msg` only when it is appended. Otherwise it stays there
+    /// for the caller to drop once it holds no lock (a table shard lock, with `with_proc`):
+    /// its destructor is user code and may call the runtime.
+    pub(crate) fn push(&self, msg: &mut Option<Message>, sender: Option<&Proc>) -> Result<(), ()> {
         let mut inbox = self.inbox.lock();
         if inbox.closed {
             return Ok(()); // sending to a dead process is silently dropped
@@ -129,10 +133,10 @@ impl Proc {
             && !s.is_alive()
             && !in_system_context()
         {
-            drop(inbox);
-            return Err(msg);
+            return Err(());
         }
-        inbox.queue.push_back(msg);
+        let Some(m) = msg.take() else { return Ok(()) };
+        inbox.queue.push_back(m);
         self.queue_len.fetch_add(1, Ordering::Relaxed);
         self.version.fetch_add(1, Ordering::Release);
         drop(inbox);
@@ -140,10 +144,10 @@ impl Proc {
         Ok(())
     }
 
-    /// Pushes a runtime-generated notification (Exit, Down, timer message). The caller holds
-    /// this process's `state` lock when ordering against link/monitor removal matters.
+    /// Pushes a runtime-generated notification (Exit, Down). The caller holds this process's
+    /// `state` lock when ordering against link/monitor removal matters.
     pub(crate) fn push_system(&self, msg: Message) {
-        let _ = self.push(msg, None);
+        let _ = self.push(&mut Some(msg), None);
     }
 
     /// Puts a value in the reply slot if `tag` is the call being waited on; otherwise drops it.
