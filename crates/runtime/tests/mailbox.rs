@@ -219,3 +219,39 @@ fn any_send_type_is_a_message() {
     assert!(m.is::<u16>() && !m.is::<u32>());
     assert_eq!(m.downcast::<u32>().map_err(|m| m.is::<u16>()), Err(true));
 }
+
+/// A message destroyed because its receiver is dead may run any code in its destructor, even
+/// spawn processes: no runtime lock is held then (the lock-order rule of process.rs). Both for
+/// a plain send and for a timer. Run on helper threads so that a deadlock fails the test
+/// instead of hanging it.
+#[test]
+fn a_dropped_message_destructor_may_use_the_runtime() {
+    struct SpawnsOnDrop(Option<std::sync::mpsc::Sender<()>>);
+    impl Drop for SpawnsOnDrop {
+        fn drop(&mut self) {
+            // Enough spawns that one lands in every shard of the process table.
+            for _ in 0..130 {
+                let (_, m) = spawn_monitor(|| {});
+                down_for(m);
+            }
+            if let Some(tx) = self.0.take() {
+                let _ = tx.send(());
+            }
+        }
+    }
+    let p = Probe::new();
+    let dead = p.pid;
+    p.stop();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let tx2 = tx.clone();
+    std::thread::spawn(move || send(dead, SpawnsOnDrop(Some(tx2))));
+    assert!(
+        rx.recv_timeout(common::WAIT).is_ok(),
+        "send: destructor deadlocked"
+    );
+    runtime::send_after(dead, Duration::ZERO, SpawnsOnDrop(Some(tx)));
+    assert!(
+        rx.recv_timeout(common::WAIT).is_ok(),
+        "timer: destructor deadlocked"
+    );
+}
