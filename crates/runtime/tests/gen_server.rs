@@ -668,6 +668,31 @@ fn call_replies_and_casts_arrive_in_order() {
 }
 
 #[test]
+fn a_caller_monitors_the_server_only_while_its_call_lasts() {
+    in_process(|| {
+        let (s, pid) = probe(StartOpts::new());
+        let me = self_pid();
+        let s2 = s.clone();
+        let caller = spawn(move || send(me, s2.call(Req::Block)));
+        assert_eq!(ev(), Ev::Blocked);
+        // Mid-call: the caller holds a monitor on the server, and nothing else changed.
+        let info = process_info(caller).expect("alive");
+        assert_eq!(info.monitors.len(), 1);
+        assert_eq!(info.monitors[0].1, pid);
+        assert_eq!(info.message_queue_len, 0);
+        assert!(info.links.is_empty());
+        assert_eq!(process_info(pid).expect("alive").monitored_by, vec![caller]);
+        send(pid, Go);
+        let got: Result<Ans, CallError> = receive_timeout(LONG).expect("no reply");
+        assert_eq!(got, Ok(Ans::Done));
+        // Once answered, the monitor is gone.
+        assert_eq!(s.call(Req::Echo(1)), Ok(Ans::Num(1)));
+        assert!(process_info(pid).expect("alive").monitored_by.is_empty());
+        stop_probe(&s, pid);
+    });
+}
+
+#[test]
 fn call_to_a_dead_pid_is_noproc_at_once() {
     in_process(|| {
         let (s, pid) = probe(StartOpts::new());
