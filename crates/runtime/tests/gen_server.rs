@@ -789,6 +789,51 @@ fn a_late_deferred_reply_is_dropped_too() {
 }
 
 #[test]
+fn concurrent_callers_with_racing_timeouts_only_ever_see_their_own_replies() {
+    // Calls that time out at the very moment the reply is sent (timeout zero) interleave with
+    // ordinary calls from several processes: a reply is either taken by its own call or
+    // dropped, never seen by a later call or left in a mailbox.
+    in_process(|| {
+        let (s, pid) = probe(StartOpts::new());
+        let me = self_pid();
+        let callers = 4u64;
+        for c in 0..callers {
+            let s = s.clone();
+            spawn(move || {
+                let (mut ok, mut timed_out) = (0u32, 0u32);
+                for i in 0..400u64 {
+                    let n = c * 1_000_000 + i;
+                    let timeout = if i % 2 == 0 {
+                        Some(Duration::ZERO)
+                    } else {
+                        Some(LONG)
+                    };
+                    match s.call_timeout(Req::Echo(n), timeout) {
+                        Ok(Ans::Num(m)) => {
+                            assert_eq!(m, n, "a reply of another call");
+                            ok += 1;
+                        }
+                        Err(CallError::Timeout) => {
+                            assert!(timeout == Some(Duration::ZERO));
+                            timed_out += 1;
+                        }
+                        other => panic!("call returned {other:?}"),
+                    }
+                }
+                assert_eq!(mailbox_len(), 0, "a late reply reached the mailbox");
+                send(me, (ok, timed_out));
+            });
+        }
+        for _ in 0..callers {
+            let (ok, timed_out): (u32, u32) = receive_timeout(LONG).expect("a caller failed");
+            assert_eq!(ok + timed_out, 400);
+            assert!(ok >= 200, "every call with a long timeout gets its reply");
+        }
+        stop_probe(&s, pid);
+    });
+}
+
+#[test]
 fn a_call_behind_a_long_mailbox_works_and_leaves_it_in_order() {
     /// Unrelated messages in the caller's mailbox.
     struct Filler(u32);
