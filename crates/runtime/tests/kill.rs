@@ -244,3 +244,58 @@ fn kill_in_receive_many_times() {
     }
     assert_all_end(&pids);
 }
+
+/// exit/2 racing with the process's own end: whichever wins, when exit returns the process is
+/// dead, its name is free and its monitors have fired.
+#[test]
+fn exit_racing_with_the_process_own_end() {
+    let name = "kill::race_end";
+    for round in 0..1000 {
+        let barrier = Arc::new(Barrier::new(2));
+        let b2 = barrier.clone();
+        let s = SpawnOpts::new()
+            .name(name)
+            .monitor()
+            .spawn(move || {
+                b2.wait();
+            })
+            .expect("the name is free");
+        barrier.wait();
+        exit(s.pid, ExitReason::Kill);
+        assert!(!is_alive(s.pid));
+        assert_eq!(whereis(name), None, "round {round}");
+        let d = common::down_queued(s.monitor.expect("monitor"));
+        let d = d.unwrap_or_else(|| panic!("round {round}: no Down when exit returned"));
+        assert!(
+            matches!(d.reason, ExitReason::Killed | ExitReason::Normal),
+            "round {round}: {d:?}"
+        );
+    }
+}
+
+/// A message whose destructor panics, left in a killed process's mailbox, does not stop the
+/// death procedure: the killer carries on, the name is freed, the monitors fire.
+#[test]
+fn a_panicking_destructor_in_a_killed_mailbox() {
+    struct PanicsOnDrop;
+    impl Drop for PanicsOnDrop {
+        fn drop(&mut self) {
+            panic!("destructor panics");
+        }
+    }
+    let name = "kill::panicking_destructor";
+    let (tx, rx) = mpsc::channel::<()>();
+    let s = SpawnOpts::new()
+        .name(name)
+        .monitor()
+        .spawn(move || {
+            let _ = rx.recv(); // never receives from its mailbox
+        })
+        .expect("spawn");
+    send(s.pid, PanicsOnDrop);
+    exit(s.pid, ExitReason::Kill);
+    assert_eq!(whereis(name), None);
+    let d = common::down_queued(s.monitor.expect("monitor")).expect("Down");
+    assert_eq!(d.reason, ExitReason::Killed);
+    drop(tx);
+}
