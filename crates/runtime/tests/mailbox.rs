@@ -58,6 +58,7 @@ fn recv_takes_messages_in_order() {
     assert_eq!(describe(recv()), "B1");
     assert_eq!(rest(), ["A2", "C1", "B2"]);
     assert!(recv_timeout(Duration::ZERO).is_none());
+    common::assert_probes_ended();
 }
 
 #[test]
@@ -66,6 +67,7 @@ fn receive_by_type_keeps_the_rest_in_order() {
     assert_eq!(receive::<B>(), B(1));
     assert_eq!(receive_timeout::<C>(Duration::from_secs(1)), Some(C(1)));
     assert_eq!(rest(), ["A1", "A2", "B2"]);
+    common::assert_probes_ended();
 }
 
 #[test]
@@ -77,6 +79,7 @@ fn receive_by_predicate_keeps_the_rest_in_order() {
         Some(B(2))
     );
     assert_eq!(rest(), ["A1", "B1", "C1"]);
+    common::assert_probes_ended();
 }
 
 /// A receive that times out takes nothing and leaves the mailbox as it was.
@@ -90,6 +93,7 @@ fn receive_timeout_without_a_match_leaves_the_mailbox() {
     );
     assert!(receive_select(Some(Duration::ZERO), |m| m.is::<u64>()).is_none());
     assert_eq!(rest(), ["A1", "B1", "A2", "C1", "B2"]);
+    common::assert_probes_ended();
 }
 
 #[test]
@@ -105,6 +109,7 @@ fn receive_select_over_several_types() {
     let m = receive_select(None, |m| m.is::<C>()).expect("no timeout");
     assert_eq!(m.downcast::<C>().expect("a C"), C(1));
     assert_eq!(rest(), ["A1", "B2"]);
+    common::assert_probes_ended();
 }
 
 /// A selective receive waits for a matching message that arrives later, and keeps the
@@ -126,6 +131,7 @@ fn selective_receive_waits_and_keeps_later_arrivals() {
     for i in 0..100 {
         assert_eq!(receive::<A>(), A(i));
     }
+    common::assert_probes_ended();
 }
 
 /// Messages from one sender arrive in the order sent, whatever the receiver does.
@@ -149,6 +155,7 @@ fn fifo_between_one_sender_and_one_receiver() {
         assert_eq!(receive::<B>(), B(i));
     }
     assert_eq!(down_for(m).reason, ExitReason::Normal);
+    common::assert_probes_ended();
 }
 
 /// Sending to a dead process is silently dropped; the message is destroyed.
@@ -164,6 +171,7 @@ fn send_to_a_dead_pid_is_dropped() {
         1,
         "the message was dropped"
     );
+    common::assert_probes_ended();
 }
 
 /// When a process dies, the messages left in its mailbox are destroyed at once.
@@ -182,6 +190,7 @@ fn a_dead_process_mailbox_is_dropped() {
     assert_eq!(std::sync::Arc::strong_count(&tracked), 1, "dropped by exit");
     drop(tx);
     assert_eq!(down_for(m).reason, ExitReason::Killed);
+    common::assert_probes_ended();
 }
 
 /// The message counters and queue length of process_info follow sends and receives.
@@ -201,6 +210,7 @@ fn queue_length_and_counters() {
     assert_eq!(info.messages_received, before.messages_received + 1);
     let _ = rest();
     assert_eq!(process_info(me).expect("alive").message_queue_len, 0);
+    common::assert_probes_ended();
 }
 
 /// A message of any Send type: closures, boxes, strings.
@@ -218,6 +228,7 @@ fn any_send_type_is_a_message() {
     let m = Message::new(3u16);
     assert!(m.is::<u16>() && !m.is::<u32>());
     assert_eq!(m.downcast::<u32>().map_err(|m| m.is::<u16>()), Err(true));
+    common::assert_probes_ended();
 }
 
 /// A message destroyed because its receiver is dead may run any code in its destructor, even
@@ -254,4 +265,5 @@ fn a_dropped_message_destructor_may_use_the_runtime() {
         rx.recv_timeout(common::WAIT).is_ok(),
         "timer: destructor deadlocked"
     );
+    common::assert_probes_ended();
 }
