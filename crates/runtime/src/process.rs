@@ -491,11 +491,11 @@ fn deliver_link_exit(from: Pid, to: Pid, reason: &ExitReason, work: &mut Work) {
             from,
             reason: reason.clone(),
         }));
-    } else if !reason.is_normal() {
-        if let Some(taken) = mark_dead(&l, &mut st, reason) {
-            drop(st);
-            work.push((l, reason.clone(), taken));
-        }
+    } else if !reason.is_normal()
+        && let Some(taken) = mark_dead(&l, &mut st, reason)
+    {
+        drop(st);
+        work.push((l, reason.clone(), taken));
     }
 }
 
@@ -537,11 +537,11 @@ pub(crate) fn send_exit_signal(from: Pid, to: Pid, reason: ExitReason) {
         ExitReason::Normal if from != to => None,
         r => Some(r),
     };
-    if let Some(r) = dies_with {
-        if let Some(taken) = mark_dead(&p, &mut st, &r) {
-            drop(st);
-            finish_exit(p, r, taken);
-        }
+    if let Some(r) = dies_with
+        && let Some(taken) = mark_dead(&p, &mut st, &r)
+    {
+        drop(st);
+        finish_exit(p, r, taken);
     }
 }
 
