@@ -1330,6 +1330,7 @@ fn probe_with_parent(opts: StartOpts) -> (Pid, Pid) {
 fn parent_shutdown_runs_terminate_when_trapping() {
     in_process(|| {
         let (parent, server) = probe_with_parent(StartOpts::new().trap_exit());
+        assert!(process_info(server).expect("alive").trap_exit);
         let r = monitor(server);
         exit(parent, ExitReason::Shutdown);
         let d: Down = receive_match(|d: &Down| d.monitor == r);
@@ -1358,6 +1359,8 @@ fn parent_exit_with_any_reason_ends_a_trapping_server_with_that_reason() {
 fn parent_shutdown_simply_ends_a_server_that_does_not_trap() {
     in_process(|| {
         let (parent, server) = probe_with_parent(StartOpts::new());
+        // trap_exit is never set behind the user's back.
+        assert!(!process_info(server).expect("alive").trap_exit);
         let r = monitor(server);
         exit(parent, ExitReason::Shutdown);
         let d: Down = receive_match(|d: &Down| d.monitor == r);
