@@ -5,7 +5,14 @@
 //! - `test`: the tests only (nextest, then doc tests).
 //! - `demos`: runs every demo in `examples/src/bin`, in name order, printing each one's
 //!   output; stops at the first that fails.
-//! - `bench [ARGS]`: runs the criterion benches (`cargo bench -p benches`), passing ARGS on.
+//! - `bench [--beam] [--quick]`: the project's benchmark table: builds `bench_table` (in
+//!   `benches/`) in release mode and runs it; it profiles every workload with the `profiler`
+//!   crate, prints one table and writes `target/bench/report.json`. With `--beam`, first runs
+//!   the Elixir scripts in `benches/beam/` when `elixir` is on the PATH, and the table gets
+//!   the BEAM's column and the ratio; without elixir it says how to install it and runs ours
+//!   alone. `--quick` runs a tenth of every workload.
+//! - `bench --criterion [ARGS]`: the criterion benches (`cargo bench -p benches`), passing
+//!   ARGS on.
 //!
 //! Only the standard library is used, so the first `cargo xtask` builds in seconds.
 
@@ -22,7 +29,10 @@ fn main() -> ExitCode {
         Some("demos") => demos(&root, &args[1..]),
         Some("bench") => bench(&root, &args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <ci | test | demos [NAME...] | bench [ARGS...]>");
+            eprintln!(
+                "usage: cargo xtask <ci | test | demos [NAME...] | bench [--beam] [--quick] \
+                 | bench --criterion [ARGS...]>"
+            );
             return ExitCode::from(2);
         }
     };
@@ -178,11 +188,124 @@ fn demos(root: &Path, only: &[String]) -> Result<(), String> {
     Ok(())
 }
 
+fn target_dir(root: &Path) -> PathBuf {
+    std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| root.join("target"))
+}
+
 fn bench(root: &Path, args: &[String]) -> Result<(), String> {
-    let mut b = cargo();
-    b.args(["bench", "-p", "benches"]);
-    if !args.is_empty() {
-        b.arg("--").args(args);
+    if args.first().map(String::as_str) == Some("--criterion") {
+        let mut b = cargo();
+        b.args(["bench", "-p", "benches"]);
+        if args.len() > 1 {
+            b.arg("--").args(&args[1..]);
+        }
+        return run(root, "cargo bench -p benches", b);
     }
-    run(root, "cargo bench -p benches", b)
+    let mut beam = false;
+    let mut quick = false;
+    for a in args {
+        match a.as_str() {
+            "--beam" => beam = true,
+            "--quick" => quick = true,
+            other => {
+                return Err(format!(
+                    "bench: unknown argument {other:?} (use --beam, --quick, or --criterion ARGS)"
+                ));
+            }
+        }
+    }
+
+    let mut build = cargo();
+    build.args([
+        "build",
+        "--quiet",
+        "--release",
+        "-p",
+        "benches",
+        "--bin",
+        "bench_table",
+    ]);
+    run(root, "build the benchmark table", build)?;
+
+    let out = target_dir(root).join("bench");
+    std::fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    let beam_file = out.join("beam.tsv");
+    // Never let figures from an earlier run pass for this one's.
+    let _ = std::fs::remove_file(&beam_file);
+    let mut have_beam = false;
+    if beam {
+        if has_elixir() {
+            have_beam = run_beam(root, &beam_file, quick)?;
+        } else {
+            println!(
+                "\n==> elixir is not on the PATH: the table will have our column only.\n    \
+                 To compare with the BEAM, install Elixir (Debian/Ubuntu: \
+                 `apt-get install -y elixir`; elsewhere see https://elixir-lang.org/install.html)\n    \
+                 and run `cargo xtask bench --beam` again."
+            );
+        }
+    }
+
+    let mut table = Command::new(target_dir(root).join("release").join("bench_table"));
+    table.arg("--json").arg(out.join("report.json"));
+    if quick {
+        table.arg("--quick");
+    }
+    if have_beam {
+        table.arg("--beam").arg(&beam_file);
+    }
+    run(root, "the benchmark table", table)
+}
+
+fn has_elixir() -> bool {
+    Command::new("elixir")
+        .arg("--version")
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}
+
+/// Runs `benches/beam/profiler.exs` (whose figures go into the table, through `beam_file`),
+/// then every other script in `benches/beam/`, whose output is shown as it is. Returns
+/// whether the table's figures were written.
+fn run_beam(root: &Path, beam_file: &Path, quick: bool) -> Result<bool, String> {
+    let dir = root.join("benches/beam");
+    let mut profiler = Command::new("elixir");
+    profiler
+        .arg(dir.join("profiler.exs"))
+        .arg("--out")
+        .arg(beam_file);
+    if quick {
+        profiler.arg("--quick");
+    }
+    // A failing BEAM script leaves the table without the BEAM's column, not without ours.
+    if let Err(e) = run(root, "BEAM: elixir benches/beam/profiler.exs", profiler) {
+        println!("==> {e}; the table will have our column only");
+        return Ok(false);
+    }
+    let mut others: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map_err(|e| format!("cannot list {}: {e}", dir.display()))?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            p.extension().is_some_and(|x| x == "exs")
+                && p.file_name().is_some_and(|n| n != "profiler.exs")
+        })
+        .collect();
+    others.sort();
+    for script in others {
+        let name = script
+            .strip_prefix(root)
+            .unwrap_or(&script)
+            .display()
+            .to_string();
+        let mut cmd = Command::new("elixir");
+        cmd.arg(&script);
+        if let Err(e) = run(root, &format!("BEAM: elixir {name}"), cmd) {
+            println!("==> {e}");
+        }
+    }
+    Ok(beam_file.exists())
 }

@@ -561,12 +561,8 @@ fn client<S, I, F, T>(
         } => {
             let go: Go = receive_match(|g: &Go| g.run == run);
             let mut state = (job.setup)();
-            // Clients are staggered evenly over one interval so they do not fire together.
-            let step = interval.as_nanos() / clients as u128;
-            let offset = step * index as u128;
-            let interval_ns = interval.as_nanos();
-            for k in 0..u128::from(operations) {
-                let intended = go.start + nanos(offset + interval_ns * k);
+            for k in 0..operations {
+                let intended = go.start + scheduled(interval, clients, index, k);
                 wait_until(intended);
                 attempt(&job.op, &mut state, &mut rec.stats);
                 let now = Instant::now();
@@ -581,8 +577,14 @@ fn client<S, I, F, T>(
     send(master, Computed { run, index });
 }
 
-fn nanos(n: u128) -> Duration {
-    Duration::from_nanos(u64::try_from(n).unwrap_or(u64::MAX))
+/// When operation `k` of client `index` (of `clients`) is due, from the round's start: one
+/// operation per `interval`, the clients staggered evenly over the first interval so that
+/// they do not all fire at once.
+fn scheduled(interval: Duration, clients: usize, index: usize, k: u64) -> Duration {
+    let interval = interval.as_nanos();
+    let offset = interval / clients.max(1) as u128 * index as u128;
+    let due = offset + interval * u128::from(k);
+    Duration::from_nanos(u64::try_from(due).unwrap_or(u64::MAX))
 }
 
 /// Sleeps (coarsely) then yields (finely) until `t`.
@@ -627,5 +629,20 @@ where
                 _ => resume_unwind(payload),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_schedule_is_fixed_and_staggered() {
+        let us = Duration::from_micros;
+        // 4 clients at 100 µs each: offsets 0, 25, 50, 75 µs, then every 100 µs.
+        let due: Vec<Duration> = (0..4).map(|i| scheduled(us(100), 4, i, 0)).collect();
+        assert_eq!(due, [us(0), us(25), us(50), us(75)]);
+        assert_eq!(scheduled(us(100), 4, 1, 3), us(325));
+        assert_eq!(scheduled(us(100), 1, 0, 10_000), Duration::from_secs(1));
     }
 }

@@ -14,6 +14,7 @@
 use std::any::Any;
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::error::NoProc;
 use crate::gen_server::{
@@ -137,6 +138,16 @@ impl<T: Send + 'static> Agent<T> {
     /// Stops the agent (reason `normal`) and waits until it has exited.
     pub fn stop(&self) -> Result<(), StopError> {
         self.server.stop(ExitReason::Normal, None)
+    }
+
+    /// Stops the agent with `reason`, waiting at most `timeout` (`None`: as long as it takes)
+    /// until it has exited (`Agent.stop/3`).
+    pub fn stop_with(
+        &self,
+        reason: ExitReason,
+        timeout: Option<Duration>,
+    ) -> Result<(), StopError> {
+        self.server.stop(reason, timeout)
     }
 }
 

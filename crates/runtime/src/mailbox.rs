@@ -48,9 +48,11 @@ const SPIN_LIMIT: u32 = 2_000;
 /// ```
 pub fn send<M: Send + 'static>(pid: Pid, msg: M) {
     let me = current_alive();
-    let msg = Message::new(msg);
-    let r = with_proc(pid, |p| p.push(msg, Some(&me)));
-    if let Some(Err(_)) = r {
+    let mut msg = Some(Message::new(msg));
+    let r = with_proc(pid, |p| p.push(&mut msg, Some(&me)));
+    // Not delivered (the receiver is dead): dropped here, with no runtime lock held.
+    drop(msg);
+    if let Some(Err(())) = r {
         if std::thread::panicking() {
             return; // dropped: see `current_alive`
         }

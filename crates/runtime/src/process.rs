@@ -87,6 +87,8 @@ pub(crate) struct Proc {
     pub(crate) waiting: AtomicBool,
     pub(crate) sent: AtomicU64,
     pub(crate) received: AtomicU64,
+    /// Set once the death procedure is complete (notifications sent, out of the table).
+    pub(crate) finished: AtomicBool,
 }
 
 impl Proc {
@@ -104,6 +106,7 @@ impl Proc {
             waiting: AtomicBool::new(false),
             sent: AtomicU64::new(0),
             received: AtomicU64::new(0),
+            finished: AtomicBool::new(false),
         })
     }
 
@@ -120,7 +123,11 @@ impl Proc {
     /// lock. The death procedure marks a process dead before it pushes that process's Exit and
     /// Down notifications under the same lock, so a killed sender's last message can never
     /// arrive after its Exit. Returns `Err(())` if the sender has died (the caller unwinds).
-    pub(crate) fn push(&self, msg: Message, sender: Option<&Proc>) -> Result<(), Message> {
+    ///
+    /// The message is taken out of `msg` only when it is appended. Otherwise it stays there
+    /// for the caller to drop once it holds no lock (a table shard lock, with `with_proc`):
+    /// its destructor is user code and may call the runtime.
+    pub(crate) fn push(&self, msg: &mut Option<Message>, sender: Option<&Proc>) -> Result<(), ()> {
         let mut inbox = self.inbox.lock();
         if inbox.closed {
             return Ok(()); // sending to a dead process is silently dropped
@@ -129,10 +136,10 @@ impl Proc {
             && !s.is_alive()
             && !in_system_context()
         {
-            drop(inbox);
-            return Err(msg);
+            return Err(());
         }
-        inbox.queue.push_back(msg);
+        let Some(m) = msg.take() else { return Ok(()) };
+        inbox.queue.push_back(m);
         self.queue_len.fetch_add(1, Ordering::Relaxed);
         self.version.fetch_add(1, Ordering::Release);
         drop(inbox);
@@ -140,10 +147,10 @@ impl Proc {
         Ok(())
     }
 
-    /// Pushes a runtime-generated notification (Exit, Down, timer message). The caller holds
-    /// this process's `state` lock when ordering against link/monitor removal matters.
+    /// Pushes a runtime-generated notification (Exit, Down). The caller holds this process's
+    /// `state` lock when ordering against link/monitor removal matters.
     pub(crate) fn push_system(&self, msg: Message) {
-        let _ = self.push(msg, None);
+        let _ = self.push(&mut Some(msg), None);
     }
 
     /// Puts a value in the reply slot if `tag` is the call being waited on; otherwise drops it.
@@ -221,11 +228,18 @@ fn remove(pid: Pid) {
     shard(pid).0.write().remove(&pid.0);
 }
 
-/// Every live process, in pid order.
+/// Every live process, in pid order. (A dying process stays in the table, marked dead, until
+/// its death procedure is complete.)
 pub(crate) fn all_pids() -> Vec<Pid> {
     let mut v: Vec<Pid> = TABLE
         .iter()
-        .flat_map(|s| s.0.read().keys().map(|k| Pid(*k)).collect::<Vec<_>>())
+        .flat_map(|s| {
+            s.0.read()
+                .iter()
+                .filter(|(_, p)| p.is_alive())
+                .map(|(k, _)| Pid(*k))
+                .collect::<Vec<_>>()
+        })
         .collect();
     v.sort_unstable();
     v
@@ -418,11 +432,11 @@ fn exit_one(p: &Arc<Proc>, reason: ExitReason, taken: Relations, work: &mut Work
     };
     p.cond.notify_all();
     p.queue_len.store(0, Ordering::Relaxed);
-    drop(drained); // message destructors run with no lock held
+    // Message destructors run with no lock held; a panicking one must not stop the rest.
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(drained)));
 
     // Phase 2: release directly visible resources before anyone is notified, so a restarted
     // process can take the name (or a table's name) back at once.
-    remove(pid);
     if let Some(name) = name {
         crate::registry::release(&name, pid);
     }
@@ -444,6 +458,23 @@ fn exit_one(p: &Arc<Proc>, reason: ExitReason, taken: Relations, work: &mut Work
     for (r, watcher) in monitored_by {
         deliver_down(watcher, r, pid, &reason);
     }
+    // Only now does the process leave the table: an `exit` that finds it there, dead, knows
+    // that another thread is still running this procedure and waits for `finished`.
+    remove(pid);
+    p.finished.store(true, Ordering::Release);
+}
+
+/// Waits until the death procedure of `p`, marked dead by another thread, is complete, so that
+/// when `exit` returns its name is free and its links and monitors have fired whoever ended
+/// it. Not in system context: a hook or a cascade on this thread may be that procedure.
+fn wait_finished(p: &Proc) {
+    if in_system_context() {
+        return;
+    }
+    // The other thread runs a short procedure that never waits for this one.
+    while !p.finished.load(Ordering::Acquire) {
+        std::thread::yield_now();
+    }
 }
 
 /// The exit signal a dying process sends along a link (the "link flag" is set).
@@ -460,11 +491,11 @@ fn deliver_link_exit(from: Pid, to: Pid, reason: &ExitReason, work: &mut Work) {
             from,
             reason: reason.clone(),
         }));
-    } else if !reason.is_normal() {
-        if let Some(taken) = mark_dead(&l, &mut st, reason) {
-            drop(st);
-            work.push((l, reason.clone(), taken));
-        }
+    } else if !reason.is_normal()
+        && let Some(taken) = mark_dead(&l, &mut st, reason)
+    {
+        drop(st);
+        work.push((l, reason.clone(), taken));
     }
 }
 
@@ -493,6 +524,8 @@ pub(crate) fn send_exit_signal(from: Pid, to: Pid, reason: ExitReason) {
     let Some(p) = lookup(to) else { return };
     let mut st = p.state.lock();
     if !p.is_alive() {
+        drop(st);
+        wait_finished(&p);
         return;
     }
     let dies_with = match reason {
@@ -504,11 +537,11 @@ pub(crate) fn send_exit_signal(from: Pid, to: Pid, reason: ExitReason) {
         ExitReason::Normal if from != to => None,
         r => Some(r),
     };
-    if let Some(r) = dies_with {
-        if let Some(taken) = mark_dead(&p, &mut st, &r) {
-            drop(st);
-            finish_exit(p, r, taken);
-        }
+    if let Some(r) = dies_with
+        && let Some(taken) = mark_dead(&p, &mut st, &r)
+    {
+        drop(st);
+        finish_exit(p, r, taken);
     }
 }
 

@@ -102,7 +102,11 @@ fn run() {
         if !due.is_empty() {
             drop(t);
             for p in due {
-                with_proc(p.dest, |d| d.push_system(p.msg));
+                // A message that is not delivered is dropped here, outside the table's lock
+                // (its destructor may use the runtime).
+                let mut msg = Some(p.msg);
+                with_proc(p.dest, |d| d.push(&mut msg, None));
+                drop(msg);
             }
             t = SERVICE.timers.lock();
             continue;

@@ -131,6 +131,22 @@ fn named_agents() {
 }
 
 #[test]
+fn stop_with_a_reason_and_a_timeout() {
+    in_process(|| {
+        let a = Agent::start(|| 0u8, StartOpts::new()).expect("start");
+        let pid = a.pid().expect("alive");
+        let r = monitor(pid);
+        assert_eq!(a.stop_with(ExitReason::Shutdown, Some(LONG)), Ok(()));
+        let d: Down = receive_match(|d: &Down| d.monitor == r);
+        assert_eq!(d.reason, ExitReason::Shutdown);
+        assert_eq!(
+            a.stop_with(ExitReason::Shutdown, Some(LONG)),
+            Err(StopError::NoProc)
+        );
+    });
+}
+
+#[test]
 fn a_stopped_agent_is_noproc() {
     in_process(|| {
         let a = Agent::start(|| 0u8, StartOpts::new()).expect("start");

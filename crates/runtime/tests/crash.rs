@@ -46,6 +46,7 @@ fn a_panic_becomes_the_exit_reason_with_one_report() {
     // A formatted panic message is kept whole.
     let (reason, _) = crash_of(SpawnOpts::new(), || panic!("bad value {}", 42));
     assert_eq!(reason, ExitReason::Panic("bad value 42".into()));
+    common::assert_probes_ended();
 }
 
 #[test]
@@ -62,6 +63,7 @@ fn the_report_names_a_registered_process() {
         text.contains("crash::named") && text.contains("named crash"),
         "{text}"
     );
+    common::assert_probes_ended();
 }
 
 #[test]
@@ -79,6 +81,7 @@ fn no_report_for_clean_exits() {
     let (got, reports) = crash_of(SpawnOpts::new(), || {});
     assert_eq!(got, ExitReason::Normal);
     assert!(reports.is_empty());
+    common::assert_probes_ended();
 }
 
 #[test]
@@ -89,6 +92,7 @@ fn reports_for_abnormal_exits_by_the_process_itself() {
         assert_eq!(got, reason);
         assert_eq!(reports.len(), 1, "{reason}");
     }
+    common::assert_probes_ended();
 }
 
 /// A process ended from outside (killed, or by an exit signal) runs no more code, so it emits
@@ -103,6 +107,7 @@ fn no_report_for_a_process_ended_from_outside() {
         p.wait_down();
         assert!(capture.reports_for(p.pid).is_empty());
     }
+    common::assert_probes_ended();
 }
 
 /// A panicking process ends alone: an unlinked parent and a sibling live on.
@@ -123,6 +128,7 @@ fn a_panic_only_ends_its_own_process() {
     );
     parent.stop();
     sibling.stop();
+    common::assert_probes_ended();
 }
 
 /// A linked process that traps exits gets the panic as an Exit with the message; one that
@@ -156,4 +162,5 @@ fn a_panic_propagates_through_links_as_a_panic_reason() {
     // One report: the child's. The bystander was ended by a signal.
     assert_eq!(capture.reports_for(child).len(), 1);
     assert!(capture.reports_for(bystander.pid).is_empty());
+    common::assert_probes_ended();
 }

@@ -76,12 +76,14 @@ fn check_unlinked_signal_dropped(trap: bool, unlink_from_partner: bool) {
 fn unlinked_signal_is_dropped_not_trapping() {
     check_unlinked_signal_dropped(false, false);
     check_unlinked_signal_dropped(false, true);
+    common::assert_probes_ended();
 }
 
 #[test]
 fn unlinked_signal_is_dropped_trapping() {
     check_unlinked_signal_dropped(true, false);
     check_unlinked_signal_dropped(true, true);
+    common::assert_probes_ended();
 }
 
 // Row: reason normal, sender is another process.
@@ -92,6 +94,7 @@ fn normal_from_another_process_is_ignored_when_not_trapping() {
     check_survives(p, &[]);
     let (p, _) = signal_through_link(false, ExitReason::Normal);
     check_survives(p, &[]);
+    common::assert_probes_ended();
 }
 
 #[test]
@@ -100,6 +103,7 @@ fn normal_from_another_process_is_a_message_when_trapping() {
     check_survives(p, &[exit_note(self_pid(), ExitReason::Normal)]);
     let (p, k) = signal_through_link(true, ExitReason::Normal);
     check_survives(p, &[exit_note(k, ExitReason::Normal)]);
+    common::assert_probes_ended();
 }
 
 // Row: reason normal sent to itself with exit/2 (the documented quirk of erlang:exit/2).
@@ -112,6 +116,7 @@ fn normal_sent_to_itself_kills_when_not_trapping() {
         unreachable!("a process that ended itself runs no more code");
     });
     check_dies(&p, ExitReason::Normal);
+    common::assert_probes_ended();
 }
 
 #[test]
@@ -120,6 +125,7 @@ fn normal_sent_to_itself_is_a_message_from_itself_when_trapping() {
     let pid = p.pid;
     p.call(|| exit(self_pid(), ExitReason::Normal));
     check_survives(p, &[exit_note(pid, ExitReason::Normal)]);
+    common::assert_probes_ended();
 }
 
 // Row: kill sent with exit/2 -> killed, untrappable.
@@ -128,6 +134,7 @@ fn normal_sent_to_itself_is_a_message_from_itself_when_trapping() {
 fn kill_with_exit_2_kills_a_process_not_trapping() {
     let p = signal_from_test(false, ExitReason::Kill);
     check_dies(&p, ExitReason::Killed);
+    common::assert_probes_ended();
 }
 
 #[test]
@@ -138,6 +145,7 @@ fn kill_with_exit_2_kills_a_process_trapping() {
     let p = probe(true);
     p.run(|| exit(self_pid(), ExitReason::Kill));
     check_dies(&p, ExitReason::Killed);
+    common::assert_probes_ended();
 }
 
 // Row: kill arriving through a link (the partner called exit(kill), i.e. exit_self(Kill)).
@@ -147,12 +155,14 @@ fn kill_through_a_link_kills_with_kill_when_not_trapping() {
     let (p, _) = signal_through_link(false, ExitReason::Kill);
     // Not converted to killed (ERTS exit/1 note; observed on OTP 25).
     check_dies(&p, ExitReason::Kill);
+    common::assert_probes_ended();
 }
 
 #[test]
 fn kill_through_a_link_is_a_message_when_trapping() {
     let (p, k) = signal_through_link(true, ExitReason::Kill);
     check_survives(p, &[exit_note(k, ExitReason::Kill)]);
+    common::assert_probes_ended();
 }
 
 // Row: any other reason R (including killed and shutdown), through exit/2 or a link.
@@ -176,6 +186,7 @@ fn other_reason_kills_when_not_trapping() {
         let (p, _) = signal_through_link(false, reason.clone());
         check_dies(&p, reason);
     }
+    common::assert_probes_ended();
 }
 
 #[test]
@@ -187,6 +198,7 @@ fn other_reason_is_a_message_when_trapping() {
         let (p, k) = signal_through_link(true, reason.clone());
         check_survives(p, &[exit_note(k, reason)]);
     }
+    common::assert_probes_ended();
 }
 
 #[test]
@@ -198,6 +210,7 @@ fn other_reason_sent_to_itself_kills_or_is_a_message() {
     let pid = p.pid;
     p.call(|| exit(self_pid(), r("self")));
     check_survives(p, &[exit_note(pid, r("self"))]);
+    common::assert_probes_ended();
 }
 
 // "A process killed via exit(P, kill) propagates killed to its links; a non-trapping linked
@@ -215,6 +228,7 @@ fn killed_propagates_as_killed_through_links() {
     check_dies(&victim, ExitReason::Killed);
     check_dies(&plain, ExitReason::Killed);
     check_survives(trapping, &[exit_note(v, ExitReason::Killed)]);
+    common::assert_probes_ended();
 }
 
 #[test]
@@ -233,6 +247,7 @@ fn a_chain_of_links_propagates_the_same_reason() {
     check_dies(&b, r("chain"));
     check_survives(c, &[exit_note(pb, r("chain"))]);
     check_survives(d, &[]);
+    common::assert_probes_ended();
 }
 
 #[test]
@@ -243,4 +258,5 @@ fn exit_to_a_dead_process_does_nothing() {
     exit(pid, ExitReason::Kill);
     exit(pid, r("late"));
     assert!(!runtime::is_alive(pid));
+    common::assert_probes_ended();
 }

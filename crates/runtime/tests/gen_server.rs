@@ -668,6 +668,31 @@ fn call_replies_and_casts_arrive_in_order() {
 }
 
 #[test]
+fn a_caller_monitors_the_server_only_while_its_call_lasts() {
+    in_process(|| {
+        let (s, pid) = probe(StartOpts::new());
+        let me = self_pid();
+        let s2 = s.clone();
+        let caller = spawn(move || send(me, s2.call(Req::Block)));
+        assert_eq!(ev(), Ev::Blocked);
+        // Mid-call: the caller holds a monitor on the server, and nothing else changed.
+        let info = process_info(caller).expect("alive");
+        assert_eq!(info.monitors.len(), 1);
+        assert_eq!(info.monitors[0].1, pid);
+        assert_eq!(info.message_queue_len, 0);
+        assert!(info.links.is_empty());
+        assert_eq!(process_info(pid).expect("alive").monitored_by, vec![caller]);
+        send(pid, Go);
+        let got: Result<Ans, CallError> = receive_timeout(LONG).expect("no reply");
+        assert_eq!(got, Ok(Ans::Done));
+        // Once answered, the monitor is gone.
+        assert_eq!(s.call(Req::Echo(1)), Ok(Ans::Num(1)));
+        assert!(process_info(pid).expect("alive").monitored_by.is_empty());
+        stop_probe(&s, pid);
+    });
+}
+
+#[test]
 fn call_to_a_dead_pid_is_noproc_at_once() {
     in_process(|| {
         let (s, pid) = probe(StartOpts::new());
@@ -759,6 +784,51 @@ fn a_late_deferred_reply_is_dropped_too() {
         assert_eq!(mailbox_len(), 0);
         assert_eq!(s.call(Req::Echo(4)), Ok(Ans::Num(4)));
         assert!(recv_timeout(Duration::ZERO).is_none());
+        stop_probe(&s, pid);
+    });
+}
+
+#[test]
+fn concurrent_callers_with_racing_timeouts_only_ever_see_their_own_replies() {
+    // Calls that time out at the very moment the reply is sent (timeout zero) interleave with
+    // ordinary calls from several processes: a reply is either taken by its own call or
+    // dropped, never seen by a later call or left in a mailbox.
+    in_process(|| {
+        let (s, pid) = probe(StartOpts::new());
+        let me = self_pid();
+        let callers = 4u64;
+        for c in 0..callers {
+            let s = s.clone();
+            spawn(move || {
+                let (mut ok, mut timed_out) = (0u32, 0u32);
+                for i in 0..400u64 {
+                    let n = c * 1_000_000 + i;
+                    let timeout = if i % 2 == 0 {
+                        Some(Duration::ZERO)
+                    } else {
+                        Some(LONG)
+                    };
+                    match s.call_timeout(Req::Echo(n), timeout) {
+                        Ok(Ans::Num(m)) => {
+                            assert_eq!(m, n, "a reply of another call");
+                            ok += 1;
+                        }
+                        Err(CallError::Timeout) => {
+                            assert!(timeout == Some(Duration::ZERO));
+                            timed_out += 1;
+                        }
+                        other => panic!("call returned {other:?}"),
+                    }
+                }
+                assert_eq!(mailbox_len(), 0, "a late reply reached the mailbox");
+                send(me, (ok, timed_out));
+            });
+        }
+        for _ in 0..callers {
+            let (ok, timed_out): (u32, u32) = receive_timeout(LONG).expect("a caller failed");
+            assert_eq!(ok + timed_out, 400);
+            assert!(ok >= 200, "every call with a long timeout gets its reply");
+        }
         stop_probe(&s, pid);
     });
 }
@@ -1260,6 +1330,7 @@ fn probe_with_parent(opts: StartOpts) -> (Pid, Pid) {
 fn parent_shutdown_runs_terminate_when_trapping() {
     in_process(|| {
         let (parent, server) = probe_with_parent(StartOpts::new().trap_exit());
+        assert!(process_info(server).expect("alive").trap_exit);
         let r = monitor(server);
         exit(parent, ExitReason::Shutdown);
         let d: Down = receive_match(|d: &Down| d.monitor == r);
@@ -1288,6 +1359,8 @@ fn parent_exit_with_any_reason_ends_a_trapping_server_with_that_reason() {
 fn parent_shutdown_simply_ends_a_server_that_does_not_trap() {
     in_process(|| {
         let (parent, server) = probe_with_parent(StartOpts::new());
+        // trap_exit is never set behind the user's back.
+        assert!(!process_info(server).expect("alive").trap_exit);
         let r = monitor(server);
         exit(parent, ExitReason::Shutdown);
         let d: Down = receive_match(|d: &Down| d.monitor == r);

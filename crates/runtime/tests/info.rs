@@ -21,6 +21,7 @@ fn processes_lists_live_processes_only() {
     let pid = p.pid;
     p.stop();
     assert!(!processes().contains(&pid));
+    common::assert_probes_ended();
 }
 
 #[test]
@@ -54,6 +55,7 @@ fn process_info_fields() {
     other.stop();
     p.stop();
     assert!(process_info(pp).is_none());
+    common::assert_probes_ended();
 }
 
 #[test]
@@ -76,6 +78,7 @@ fn status_is_waiting_while_blocked_in_receive() {
     );
     send(pid, 1u8);
     assert_eq!(down_for(m).reason, ExitReason::Normal);
+    common::assert_probes_ended();
 }
 
 #[test]
@@ -93,6 +96,7 @@ fn queue_length_of_another_process() {
     assert_eq!(process_info(pid).expect("alive").message_queue_len, 3);
     tx.send(()).expect("go");
     assert_eq!(down_for(m).reason, ExitReason::Normal);
+    common::assert_probes_ended();
 }
 
 #[test]
@@ -117,6 +121,7 @@ fn spawn_options_link_monitor_trap_exit_name() {
     let d = down_for(s.monitor.expect("monitor"));
     assert_eq!((d.pid, d.reason), (s.pid, ExitReason::Normal));
     assert!(process_info(me).expect("me").links.is_empty());
+    common::assert_probes_ended();
 }
 
 /// A spawn whose name is taken fails with a typed error and leaves nothing behind: the closure
@@ -152,6 +157,7 @@ fn spawn_with_a_taken_name_fails_and_leaves_nothing() {
         runtime::recv_timeout(std::time::Duration::ZERO).is_none(),
         "no Down, no Exit"
     );
+    common::assert_probes_ended();
 }
 
 /// A large stack size lets a process recurse deeper than the default allows.
@@ -176,6 +182,7 @@ fn spawn_with_a_stack_size() {
         down_for(s.monitor.expect("monitor")).reason,
         ExitReason::Normal
     );
+    common::assert_probes_ended();
 }
 
 #[test]
@@ -200,6 +207,7 @@ fn pids_print_like_erlang_and_are_never_reused() {
         reference.to_string(),
         format!("#Ref<0.0.0.{}>", reference.id())
     );
+    common::assert_probes_ended();
 }
 
 /// Any thread becomes a process on first use, and its process ends normally when the thread
@@ -229,6 +237,7 @@ fn a_plain_thread_becomes_a_process_and_ends_normally() {
     let d = down_for(m);
     assert_eq!((d.pid, d.reason), (pid, ExitReason::Normal));
     assert!(!processes().contains(&pid));
+    common::assert_probes_ended();
 }
 
 /// An adopted thread whose process is ended from outside: its next runtime call panics, and
@@ -269,4 +278,5 @@ fn an_adopted_thread_whose_process_is_killed() {
     assert_ne!(first, second, "a fresh process");
     assert_eq!(leftover, None);
     assert_all_end(&[first, second]);
+    common::assert_probes_ended();
 }

@@ -64,6 +64,7 @@ fn killed_in_receive_is_dead_at_once_and_unwinds() {
         "kill::in_receive",
         ExitReason::Killed,
     );
+    common::assert_probes_ended();
 }
 
 #[test]
@@ -74,6 +75,7 @@ fn ended_by_a_signal_in_receive_is_dead_at_once_and_unwinds() {
         ExitReason::Shutdown,
     );
     check_dead_on_return(|pid| exit(pid, r("custom")), "kill::custom", r("custom"));
+    common::assert_probes_ended();
 }
 
 /// A process killed through a link (its partner died) is also stopped promptly.
@@ -92,6 +94,7 @@ fn killed_through_a_link_in_receive_unwinds() {
         "kill::cascade",
         r("cascade"),
     );
+    common::assert_probes_ended();
 }
 
 /// A process that never calls receive stops at its next checkpoint.
@@ -115,6 +118,7 @@ fn killed_while_looping_on_checkpoint_stops() {
     assert!(!is_alive(pid));
     assert_eq!(down_for(m).reason, ExitReason::Killed);
     assert_eq!(rx.recv_timeout(WAIT), Ok("unwound"));
+    common::assert_probes_ended();
 }
 
 /// A killed process whose next runtime call is a send stops there, and its message is dropped.
@@ -136,6 +140,7 @@ fn killed_process_stops_at_its_next_send() {
     assert_eq!(rx.recv_timeout(WAIT), Ok("unwound"));
     assert_eq!(down_for(m).reason, ExitReason::Killed);
     assert!(receive_now::<&str>().is_none());
+    common::assert_probes_ended();
 }
 
 fn receive_now<T: Send + 'static>() -> Option<T> {
@@ -180,6 +185,7 @@ fn a_destructor_that_sends_while_a_killed_process_unwinds() {
     });
     assert_eq!(receive::<&str>(), "from a destructor");
     assert_eq!(down_for(m3).reason, ExitReason::Normal);
+    common::assert_probes_ended();
 }
 
 /// A process killing itself with exit/2 and kill: killed, and it stops at once.
@@ -194,6 +200,7 @@ fn a_process_killing_itself() {
     assert_eq!(down_for(m).reason, ExitReason::Killed);
     assert_eq!(rx.recv_timeout(WAIT), Ok("unwound"));
     assert!(!is_alive(pid));
+    common::assert_probes_ended();
 }
 
 /// Two kills of the same process: the first wins, the second does nothing.
@@ -209,6 +216,7 @@ fn killing_twice_is_harmless() {
     assert_eq!(d.reason, ExitReason::Killed);
     assert!(common::down_queued(watcher).is_none());
     assert!(exit_queued(p.pid).is_none());
+    common::assert_probes_ended();
 }
 
 /// Killing a process blocked in receive, many times: no kill is ever missed, every thread
@@ -229,7 +237,7 @@ fn kill_in_receive_many_times() {
             })
             .expect("the name is free again");
         if i % 2 == 0 {
-            register(name, self_pid()).unwrap_err(); // taken by the child
+            register(name, self_pid()).expect_err("taken by the child");
         }
         exit(s.pid, ExitReason::Kill);
         assert_eq!(whereis(name), None);
@@ -243,4 +251,62 @@ fn kill_in_receive_many_times() {
         assert_eq!(rx.recv_timeout(WAIT), Ok("unwound"));
     }
     assert_all_end(&pids);
+    common::assert_probes_ended();
+}
+
+/// exit/2 racing with the process's own end: whichever wins, when exit returns the process is
+/// dead, its name is free and its monitors have fired.
+#[test]
+fn exit_racing_with_the_process_own_end() {
+    let name = "kill::race_end";
+    for round in 0..1000 {
+        let barrier = Arc::new(Barrier::new(2));
+        let b2 = barrier.clone();
+        let s = SpawnOpts::new()
+            .name(name)
+            .monitor()
+            .spawn(move || {
+                b2.wait();
+            })
+            .expect("the name is free");
+        barrier.wait();
+        exit(s.pid, ExitReason::Kill);
+        assert!(!is_alive(s.pid));
+        assert_eq!(whereis(name), None, "round {round}");
+        let d = common::down_queued(s.monitor.expect("monitor"));
+        let d = d.unwrap_or_else(|| panic!("round {round}: no Down when exit returned"));
+        assert!(
+            matches!(d.reason, ExitReason::Killed | ExitReason::Normal),
+            "round {round}: {d:?}"
+        );
+    }
+    common::assert_probes_ended();
+}
+
+/// A message whose destructor panics, left in a killed process's mailbox, does not stop the
+/// death procedure: the killer carries on, the name is freed, the monitors fire.
+#[test]
+fn a_panicking_destructor_in_a_killed_mailbox() {
+    struct PanicsOnDrop;
+    impl Drop for PanicsOnDrop {
+        fn drop(&mut self) {
+            panic!("destructor panics");
+        }
+    }
+    let name = "kill::panicking_destructor";
+    let (tx, rx) = mpsc::channel::<()>();
+    let s = SpawnOpts::new()
+        .name(name)
+        .monitor()
+        .spawn(move || {
+            let _ = rx.recv(); // never receives from its mailbox
+        })
+        .expect("spawn");
+    send(s.pid, PanicsOnDrop);
+    exit(s.pid, ExitReason::Kill);
+    assert_eq!(whereis(name), None);
+    let d = common::down_queued(s.monitor.expect("monitor")).expect("Down");
+    assert_eq!(d.reason, ExitReason::Killed);
+    drop(tx);
+    common::assert_probes_ended();
 }

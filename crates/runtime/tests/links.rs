@@ -37,6 +37,7 @@ fn a_link_is_bidirectional() {
     );
     assert_eq!(links_of(b.pid), Vec::<Pid>::new());
     b.stop();
+    common::assert_probes_ended();
 }
 
 /// Linking twice is the same as once: one link, one exit signal.
@@ -64,6 +65,7 @@ fn at_most_one_link_per_pair() {
         })]
     );
     b.stop();
+    common::assert_probes_ended();
 }
 
 #[test]
@@ -73,6 +75,7 @@ fn linking_to_self_does_nothing() {
     assert!(links_of(me).is_empty());
     unlink(me);
     unlink_flush(me);
+    common::assert_probes_ended();
 }
 
 /// spawn_link: the link exists before the child runs its first instruction, so even a child
@@ -97,6 +100,7 @@ fn spawn_link_is_atomic() {
     trap_exit(false);
     assert!(links_of(self_pid()).is_empty());
     assert_all_end(&pids);
+    common::assert_probes_ended();
 }
 
 /// spawn_link from a process that does not trap: the child's crash takes it down too.
@@ -108,6 +112,7 @@ fn spawn_link_crash_takes_the_parent_down() {
         let _: u32 = runtime::receive();
     });
     assert_eq!(parent.wait_down(), r("child crashed"));
+    common::assert_probes_ended();
 }
 
 /// erlang:link/1 on a dead local pid while not trapping: a noproc error, no link.
@@ -121,6 +126,7 @@ fn link_to_a_dead_pid_is_noproc_when_not_trapping() {
     assert!(links_of(p.pid).is_empty());
     assert_eq!(p.drain_notes(), vec![]);
     p.stop();
+    common::assert_probes_ended();
 }
 
 /// erlang:link/1 on a dead pid while trapping: true, then {'EXIT', Pid, noproc}.
@@ -140,6 +146,7 @@ fn link_to_a_dead_pid_is_an_exit_message_when_trapping() {
         })]
     );
     p.stop();
+    common::assert_probes_ended();
 }
 
 /// After unlink returns the link has no further effect, whichever side unlinks.
@@ -160,6 +167,7 @@ fn unlink_then_no_effect() {
         assert_eq!(a.wait_down(), r("gone"));
         b.stop(); // b was not taken down
     }
+    common::assert_probes_ended();
 }
 
 /// Unlinking a process that is not linked (or is dead) is harmless.
@@ -172,6 +180,7 @@ fn unlink_without_a_link_is_harmless() {
     b.stop();
     a.call(move || unlink(pb));
     a.stop();
+    common::assert_probes_ended();
 }
 
 /// unlink_flush removes an Exit already queued (supervisor's unlink_flush/2; the ERTS unlink/1
@@ -199,6 +208,7 @@ fn unlink_flush_removes_a_queued_exit() {
     assert!(exit_queued(o).is_none());
     assert_eq!(runtime::receive::<&str>(), "kept");
     trap_exit(false);
+    common::assert_probes_ended();
 }
 
 /// A spawn option link behaves like spawn_link, and works with trap_exit in the child.
@@ -230,4 +240,5 @@ fn spawn_opt_link_with_trap_exit() {
     let d = common::down_for(s.monitor.expect("monitor"));
     assert_eq!(d.reason, ExitReason::Normal);
     assert!(links_of(me).is_empty());
+    common::assert_probes_ended();
 }

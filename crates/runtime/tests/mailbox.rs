@@ -54,8 +54,11 @@ fn fill() {
 #[test]
 fn recv_takes_messages_in_order() {
     fill();
-    assert_eq!(rest(), ["A1", "B1", "A2", "C1", "B2"]);
+    assert_eq!(describe(recv()), "A1");
+    assert_eq!(describe(recv()), "B1");
+    assert_eq!(rest(), ["A2", "C1", "B2"]);
     assert!(recv_timeout(Duration::ZERO).is_none());
+    common::assert_probes_ended();
 }
 
 #[test]
@@ -64,6 +67,7 @@ fn receive_by_type_keeps_the_rest_in_order() {
     assert_eq!(receive::<B>(), B(1));
     assert_eq!(receive_timeout::<C>(Duration::from_secs(1)), Some(C(1)));
     assert_eq!(rest(), ["A1", "A2", "B2"]);
+    common::assert_probes_ended();
 }
 
 #[test]
@@ -75,6 +79,7 @@ fn receive_by_predicate_keeps_the_rest_in_order() {
         Some(B(2))
     );
     assert_eq!(rest(), ["A1", "B1", "C1"]);
+    common::assert_probes_ended();
 }
 
 /// A receive that times out takes nothing and leaves the mailbox as it was.
@@ -88,6 +93,7 @@ fn receive_timeout_without_a_match_leaves_the_mailbox() {
     );
     assert!(receive_select(Some(Duration::ZERO), |m| m.is::<u64>()).is_none());
     assert_eq!(rest(), ["A1", "B1", "A2", "C1", "B2"]);
+    common::assert_probes_ended();
 }
 
 #[test]
@@ -103,6 +109,7 @@ fn receive_select_over_several_types() {
     let m = receive_select(None, |m| m.is::<C>()).expect("no timeout");
     assert_eq!(m.downcast::<C>().expect("a C"), C(1));
     assert_eq!(rest(), ["A1", "B2"]);
+    common::assert_probes_ended();
 }
 
 /// A selective receive waits for a matching message that arrives later, and keeps the
@@ -124,6 +131,7 @@ fn selective_receive_waits_and_keeps_later_arrivals() {
     for i in 0..100 {
         assert_eq!(receive::<A>(), A(i));
     }
+    common::assert_probes_ended();
 }
 
 /// Messages from one sender arrive in the order sent, whatever the receiver does.
@@ -147,6 +155,7 @@ fn fifo_between_one_sender_and_one_receiver() {
         assert_eq!(receive::<B>(), B(i));
     }
     assert_eq!(down_for(m).reason, ExitReason::Normal);
+    common::assert_probes_ended();
 }
 
 /// Sending to a dead process is silently dropped; the message is destroyed.
@@ -162,6 +171,7 @@ fn send_to_a_dead_pid_is_dropped() {
         1,
         "the message was dropped"
     );
+    common::assert_probes_ended();
 }
 
 /// When a process dies, the messages left in its mailbox are destroyed at once.
@@ -180,6 +190,7 @@ fn a_dead_process_mailbox_is_dropped() {
     assert_eq!(std::sync::Arc::strong_count(&tracked), 1, "dropped by exit");
     drop(tx);
     assert_eq!(down_for(m).reason, ExitReason::Killed);
+    common::assert_probes_ended();
 }
 
 /// The message counters and queue length of process_info follow sends and receives.
@@ -199,6 +210,7 @@ fn queue_length_and_counters() {
     assert_eq!(info.messages_received, before.messages_received + 1);
     let _ = rest();
     assert_eq!(process_info(me).expect("alive").message_queue_len, 0);
+    common::assert_probes_ended();
 }
 
 /// A message of any Send type: closures, boxes, strings.
@@ -216,4 +228,42 @@ fn any_send_type_is_a_message() {
     let m = Message::new(3u16);
     assert!(m.is::<u16>() && !m.is::<u32>());
     assert_eq!(m.downcast::<u32>().map_err(|m| m.is::<u16>()), Err(true));
+    common::assert_probes_ended();
+}
+
+/// A message destroyed because its receiver is dead may run any code in its destructor, even
+/// spawn processes: no runtime lock is held then (the lock-order rule of process.rs). Both for
+/// a plain send and for a timer. Run on helper threads so that a deadlock fails the test
+/// instead of hanging it.
+#[test]
+fn a_dropped_message_destructor_may_use_the_runtime() {
+    struct SpawnsOnDrop(Option<std::sync::mpsc::Sender<()>>);
+    impl Drop for SpawnsOnDrop {
+        fn drop(&mut self) {
+            // Enough spawns that one lands in every shard of the process table.
+            for _ in 0..130 {
+                let (_, m) = spawn_monitor(|| {});
+                down_for(m);
+            }
+            if let Some(tx) = self.0.take() {
+                let _ = tx.send(());
+            }
+        }
+    }
+    let p = Probe::new();
+    let dead = p.pid;
+    p.stop();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let tx2 = tx.clone();
+    std::thread::spawn(move || send(dead, SpawnsOnDrop(Some(tx2))));
+    assert!(
+        rx.recv_timeout(common::WAIT).is_ok(),
+        "send: destructor deadlocked"
+    );
+    runtime::send_after(dead, Duration::ZERO, SpawnsOnDrop(Some(tx)));
+    assert!(
+        rx.recv_timeout(common::WAIT).is_ok(),
+        "timer: destructor deadlocked"
+    );
+    common::assert_probes_ended();
 }

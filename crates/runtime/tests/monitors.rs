@@ -37,6 +37,7 @@ fn monitors_are_independent_and_fire_once() {
             .iter()
             .all(|(m, _)| *m != m1)
     );
+    common::assert_probes_ended();
 }
 
 /// Monitoring a process that is not alive gives an immediate Down with noproc.
@@ -56,6 +57,7 @@ fn monitor_of_a_dead_pid_is_an_immediate_noproc_down() {
         }
     );
     assert!(!demonitor(m));
+    common::assert_probes_ended();
 }
 
 /// Monitors are one-way: the watcher's death does not touch the watched process, and the
@@ -72,6 +74,7 @@ fn a_monitor_is_one_way() {
     let info = process_info(w).expect("the watched process lives on");
     assert_eq!(info.monitored_by, vec![self_pid()]);
     watched.stop();
+    common::assert_probes_ended();
 }
 
 /// After demonitor returns, no Down for it is placed in the queue.
@@ -89,6 +92,7 @@ fn demonitor_stops_the_down() {
     // The death procedure has run entirely inside exit(): a Down would be queued by now.
     assert_eq!(p.down_now(), Some(r("unwatched")));
     assert!(down_queued(m).is_none());
+    common::assert_probes_ended();
 }
 
 /// demonitor (without flush) leaves a Down that is already queued; demonitor_flush removes it
@@ -110,6 +114,7 @@ fn demonitor_flush_removes_a_queued_down() {
     // Nothing else was removed.
     assert_eq!(p.down_now(), Some(r("queued")));
     assert_eq!(runtime::receive::<&str>(), "after");
+    common::assert_probes_ended();
 }
 
 /// demonitor_flush on an active monitor: true, and nothing arrives later.
@@ -121,6 +126,7 @@ fn demonitor_flush_on_an_active_monitor() {
     exit(p.pid, ExitReason::Kill);
     assert_eq!(p.down_now(), Some(ExitReason::Killed));
     assert!(down_queued(m).is_none());
+    common::assert_probes_ended();
 }
 
 /// A probe's own monitors: Down carries the monitored pid and its reason, and arrives in the
@@ -138,6 +144,7 @@ fn a_process_gets_down_for_its_own_monitors() {
         })
     );
     watcher.stop();
+    common::assert_probes_ended();
 }
 
 /// spawn_monitor: the monitor exists before the child runs, so an immediately ending child is
@@ -151,4 +158,5 @@ fn spawn_monitor_is_atomic() {
         let d = down_for(m);
         assert_eq!((d.pid, d.reason), (pid, reason));
     }
+    common::assert_probes_ended();
 }

@@ -49,6 +49,7 @@ fn register_whereis_send_named_unregister() {
     }
     assert_eq!(unregister(&n), Err(NotRegistered(n.clone())));
     p.stop();
+    common::assert_probes_ended();
 }
 
 #[test]
@@ -70,6 +71,7 @@ fn send_named_delivers_in_order() {
     }
     assert_eq!(down_for(m).reason, ExitReason::Normal);
     assert_eq!(whereis(&n), None, "released at exit");
+    common::assert_probes_ended();
 }
 
 #[test]
@@ -107,6 +109,7 @@ fn register_errors_are_typed() {
     assert_eq!(whereis(&n), Some(a.pid));
     a.stop();
     assert_eq!(whereis(&n), None);
+    common::assert_probes_ended();
 }
 
 /// The name is free as soon as exit/2 returns, and the process can be given a new name.
@@ -121,6 +124,7 @@ fn a_killed_process_releases_its_name_at_once() {
     register(&n, q.pid).expect("the name is free");
     q.stop();
     assert_eq!(p.wait_down(), ExitReason::Killed);
+    common::assert_probes_ended();
 }
 
 /// A watcher that gets the Down (or the Exit) of a named process can take the name at once:
@@ -169,6 +173,7 @@ fn name_is_released_before_links_and_monitors_fire() {
         watcher.stop();
         assert_eq!(whereis(&n), None);
     }
+    common::assert_probes_ended();
 }
 
 /// Exit hooks run exactly once, after the name is released and before links and monitors are
@@ -211,6 +216,7 @@ fn exit_hooks_run_once_before_notifications() {
     assert!(runtime::recv_timeout(std::time::Duration::ZERO).is_none());
     assert_eq!(runs.load(Ordering::SeqCst), 1);
     assert!(!remove_exit_hook(p.pid, id));
+    common::assert_probes_ended();
 }
 
 #[test]
@@ -219,6 +225,7 @@ fn exit_hook_on_a_dead_process_is_an_error() {
     let pid = p.pid;
     p.stop();
     assert_eq!(add_exit_hook(pid, |_, _| {}).map(|_| ()), Err(NoProc(pid)));
+    common::assert_probes_ended();
 }
 
 /// A hook also runs when the process is killed from outside, on the killer's thread, before
@@ -236,4 +243,5 @@ fn exit_hook_runs_when_killed() {
     exit(p.pid, ExitReason::Kill);
     assert_eq!(runs.load(Ordering::SeqCst), 1);
     assert_eq!(p.down_now(), Some(ExitReason::Killed));
+    common::assert_probes_ended();
 }

@@ -18,6 +18,7 @@ fn send_after_delivers() {
     // Fired: nothing left to read or cancel.
     assert_eq!(read_timer(t), None);
     assert_eq!(cancel_timer(t), None);
+    common::assert_probes_ended();
 }
 
 /// Timers fire in deadline order, whatever the order they were set in.
@@ -30,6 +31,7 @@ fn timers_fire_in_deadline_order() {
     for i in 1..=3 {
         assert_eq!(receive::<Tick>(), Tick(i));
     }
+    common::assert_probes_ended();
 }
 
 /// A cancelled timer reports the time that was left, and its message never arrives: a later
@@ -48,6 +50,7 @@ fn cancel_timer_returns_the_time_left_and_the_message_never_arrives() {
     send_after(me, delay * 2, Tick(2));
     assert_eq!(receive::<Tick>(), Tick(2));
     assert_eq!(receive_timeout::<Tick>(Duration::ZERO), None);
+    common::assert_probes_ended();
 }
 
 /// A timer whose destination has died is dropped silently, and does not disturb the others.
@@ -59,6 +62,7 @@ fn a_timer_to_a_dead_process_is_dropped() {
     send_after(pid, Duration::ZERO, Tick(0));
     send_after(self_pid(), Duration::from_millis(1), Tick(7));
     assert_eq!(receive::<Tick>(), Tick(7));
+    common::assert_probes_ended();
 }
 
 /// Many timers at once all arrive, exactly once each.
@@ -87,4 +91,5 @@ fn many_timers() {
     send_after(me, Duration::from_millis(10), "marker");
     assert_eq!(receive::<&str>(), "marker");
     assert_eq!(receive_timeout::<Tick>(Duration::ZERO), None);
+    common::assert_probes_ended();
 }

@@ -63,6 +63,7 @@ impl Probe {
             .monitor()
             .spawn(move || probe_loop(owner))
             .expect("spawn a probe");
+        PROBES.with(|p| p.borrow_mut().push(s.pid));
         Probe {
             pid: s.pid,
             monitor: s.monitor.expect("monitor asked for"),
@@ -193,6 +194,17 @@ fn probe_loop(owner: Pid) {
             return;
         }
     }
+}
+
+thread_local! {
+    /// The probes spawned by the current test (each test runs on its own thread).
+    static PROBES: std::cell::RefCell<Vec<Pid>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The end of a test: every probe it spawned has ended (tests leave no process running).
+pub(crate) fn assert_probes_ended() {
+    let pids = PROBES.with(|p| std::mem::take(&mut *p.borrow_mut()));
+    assert_all_end(&pids);
 }
 
 /// Waits until every process in `pids` has ended (a monitor on a dead pid fires at once with

@@ -1,0 +1,236 @@
+//! The workloads of the benchmark table, by key. Each has a BEAM twin under the same key in
+//! `benches/beam/profiler.exs`, with the same clients, operations, samples and warm-up.
+//!
+//! # Adding a workload
+//!
+//! Add a [`Workload`] to [`workloads`] (and its twin to `Workloads.all/1` in the Elixir
+//! script); to print "X is 7.2x faster than Y" under the table, add the pair of keys to
+//! [`comparisons`]. A workload is a plain function from the [`Scale`] to a profiler
+//! [`Report`]; anything it starts it stops before returning, so the next one starts clean.
+//!
+//! The to-do cache comparison of seed 002 (registry cache against ETS cache, 1 and 100
+//! clients, `Cache.server_process("list #{:rand.uniform(100)}")`) goes here once the `todo`
+//! crate is in the workspace: four workloads, `cache_registry_1`, `cache_registry_100`,
+//! `cache_ets_1`, `cache_ets_100`, and two comparisons (see the comments in both functions).
+
+use std::time::Duration;
+
+use profiler::{Profile, Report};
+use runtime::gen_server::{self, GenServer, Init, Reply, ReplyTo, StartOpts};
+use runtime::{Down, ExitReason, Pid, Ref, monitor, receive, receive_match, self_pid, send};
+
+/// How much of each workload to run: `1.0`, or `0.1` with `--quick`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Scale(pub(crate) f64);
+
+impl Scale {
+    fn ops(self, full: u64) -> u64 {
+        ((full as f64 * self.0).round() as u64).max(1)
+    }
+}
+
+/// One row of the table; the row's title is its report's name.
+pub(crate) struct Workload {
+    /// The key shared with the BEAM script and the JSON report.
+    pub(crate) key: &'static str,
+    /// Runs it.
+    pub(crate) run: fn(Scale) -> Result<Report, String>,
+}
+
+/// The table's workloads, in order.
+pub(crate) fn workloads() -> Vec<Workload> {
+    vec![
+        Workload {
+            key: "empty_op",
+            run: empty_op,
+        },
+        Workload {
+            key: "gen_server_call",
+            run: gen_server_call,
+        },
+        Workload {
+            key: "gen_server_call_100",
+            run: gen_server_call_100,
+        },
+        Workload {
+            key: "send",
+            run: one_way_send,
+        },
+        Workload {
+            key: "spawn_monitor_down",
+            run: spawn_monitor_down,
+        },
+        Workload {
+            key: "ping_pong",
+            run: ping_pong,
+        },
+        Workload {
+            key: "gen_server_call_fixed_rate",
+            run: gen_server_call_fixed_rate,
+        },
+        // Seed 002's cache perf test, when `todo` joins the workspace (add `todo` to
+        // benches/Cargo.toml; the BEAM twins are the book's two caches):
+        //   Workload { key: "cache_registry_1", run: cache_registry_1 }, with
+        //   fn cache_registry_1(s: Scale) -> Result<Report, String> {
+        //       profile("seed 002 cache, registry, 1 client", 1, s.ops(100_000))
+        //           .run_with(rng_and_cache, |st| st.cache.server_process(&st.random_list()))
+        //   }
+        //   Workload { key: "cache_registry_100", ... 100 clients },
+        //   Workload { key: "cache_ets_1", ... }, Workload { key: "cache_ets_100", ... },
+        // where the operation is `Cache::server_process(&format!("list {}", rand(1..=100)))`.
+        // ETS set lookups (`ets_set_lookup`, `ets_set_lookup_2`) go here once `ets` joins;
+        // until then the table shows the BEAM's figures alone.
+    ]
+}
+
+/// Pairs of keys compared under the table, faster or slower either way round.
+pub(crate) fn comparisons() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("gen_server_call", "gen_server_call_100"),
+        ("gen_server_call", "ping_pong"),
+        // Seed 002: ("cache_ets_1", "cache_registry_1"), ("cache_ets_100", "cache_registry_100").
+    ]
+}
+
+/// The common settings: five samples after a 100 ms warm-up.
+fn profile(title: &str, clients: usize, ops: u64) -> Profile {
+    Profile::new(title)
+        .concurrency(clients)
+        .operations(ops)
+        .samples(5)
+        .warmup(Duration::from_millis(100))
+}
+
+fn empty_op(s: Scale) -> Result<Report, String> {
+    profile("empty operation (profiler floor)", 1, s.ops(1_000_000))
+        .run(|| ())
+        .map_err(|e| e.to_string())
+}
+
+/// The server of the call workloads: it answers every call at once.
+struct Lookup;
+
+impl GenServer for Lookup {
+    type Arg = ();
+    type Call = u64;
+    type Reply = u64;
+    type Cast = ();
+    type Continue = ();
+
+    fn init(_: ()) -> Init<Self> {
+        Init::Ok(Lookup)
+    }
+
+    fn handle_call(&mut self, key: u64, _from: ReplyTo<u64>) -> Reply<u64> {
+        Reply::Reply(key.wrapping_mul(2_654_435_761))
+    }
+}
+
+/// Runs `profile` against a fresh [`Lookup`] server, stopped afterwards.
+fn against_server(profile: Profile) -> Result<Report, String> {
+    let server = gen_server::start::<Lookup>((), StartOpts::new())
+        .map_err(|e| format!("the server did not start: {e}"))?;
+    let client = server.clone();
+    let report = profile.run(move || client.call(7));
+    let _ = server.stop(ExitReason::Normal, None);
+    report.map_err(|e| e.to_string())
+}
+
+fn gen_server_call(s: Scale) -> Result<Report, String> {
+    against_server(profile("GenServer call round trip", 1, s.ops(100_000)))
+}
+
+fn gen_server_call_100(s: Scale) -> Result<Report, String> {
+    against_server(profile("GenServer call, 100 clients", 100, s.ops(500)).samples(3))
+}
+
+fn gen_server_call_fixed_rate(s: Scale) -> Result<Report, String> {
+    // One second of schedule per sample at full scale; latencies from the intended start.
+    let p = profile("GenServer call at 20k/s (open loop)", 1, s.ops(20_000))
+        .samples(1)
+        .rate(Some(20_000.0));
+    against_server(p)
+}
+
+/// A helper process for one client, asked to stop (and awaited) when the client is done.
+struct Helper {
+    pid: Pid,
+    monitor: Ref,
+}
+
+/// Asks a helper to stop: it answers after everything sent before.
+struct Stop;
+
+impl Helper {
+    fn start(body: fn()) -> Helper {
+        let pid = runtime::spawn(body);
+        Helper {
+            pid,
+            monitor: monitor(pid),
+        }
+    }
+}
+
+impl Drop for Helper {
+    fn drop(&mut self) {
+        // Messages from one process arrive in order, so the helper has taken every message
+        // of the sample before it sees Stop: the sample's time includes the receiving side.
+        send(self.pid, Stop);
+        let mref = self.monitor;
+        let _: Down = receive_match(|d: &Down| d.monitor == mref);
+    }
+}
+
+/// The message of the one-way send workload.
+struct Msg;
+
+fn sink() {
+    loop {
+        let m = runtime::recv();
+        if m.is::<Stop>() {
+            return;
+        }
+    }
+}
+
+fn one_way_send(s: Scale) -> Result<Report, String> {
+    profile("one-way send, per message", 1, s.ops(500_000))
+        .run_with(|| Helper::start(sink), |h: &mut Helper| send(h.pid, Msg))
+        .map_err(|e| e.to_string())
+}
+
+fn spawn_monitor_down(s: Scale) -> Result<Report, String> {
+    profile("spawn + monitor + Down", 1, s.ops(50_000))
+        .run(|| {
+            let (_, mref) = runtime::spawn_monitor(|| {});
+            let _: Down = receive_match(|d: &Down| d.monitor == mref);
+        })
+        .map_err(|e| e.to_string())
+}
+
+/// A ping carrying the pid to answer, and its answer.
+struct Ping(Pid);
+struct Pong;
+
+fn echo() {
+    loop {
+        let m = runtime::recv();
+        match m.downcast::<Ping>() {
+            Ok(Ping(from)) => send(from, Pong),
+            Err(m) if m.is::<Stop>() => return,
+            Err(_) => {}
+        }
+    }
+}
+
+fn ping_pong(s: Scale) -> Result<Report, String> {
+    profile("ping-pong round trip", 1, s.ops(100_000))
+        .run_with(
+            || Helper::start(echo),
+            |h: &mut Helper| {
+                send(h.pid, Ping(self_pid()));
+                let Pong = receive();
+            },
+        )
+        .map_err(|e| e.to_string())
+}

@@ -1,0 +1,183 @@
+//! `TaskSupervisor`.
+//!
+//! Ported from Elixir's `Task.Supervisor` docs and `test/elixir/task/supervisor_test.exs`
+//! ("start_child/2", "start_child/3 with restart: :transient", "async/2", "async/2 with
+//! crash", "async_nolink/2", "async_nolink/2 with crash"): tasks are temporary children;
+//! `start_child` is fire and forget; `async` links the caller and the task; `async_nolink`
+//! does not, so a crash reaches the caller only as the awaited result.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use common::*;
+use runtime::{
+    Exit, ExitReason, Pid, TaskError, receive, receive_match_timeout, self_pid, send, trap_exit,
+};
+use supervisor::{DynamicOpts, Restart, TaskSupervisor};
+
+fn tasks() -> TaskSupervisor {
+    quiet();
+    TaskSupervisor::start_link(DynamicOpts::new()).expect("start")
+}
+
+/// A task told to finish.
+struct Finish;
+
+#[test]
+fn start_child_runs_the_function_as_a_temporary_child() {
+    let sup = tasks();
+    let me = self_pid();
+    let pid = sup
+        .start_child(move || {
+            send(me, "sending emails");
+            let Finish = receive();
+        })
+        .expect("start");
+    assert_eq!(receive::<&str>(), "sending emails");
+    assert_eq!(sup.children().expect("children"), [pid]);
+    let info = runtime::process_info(pid).expect("alive");
+    assert!(!info.links.contains(&me), "not linked to the caller");
+    send(pid, Finish);
+    assert_eq!(wait_down(pid), ExitReason::Normal);
+    assert!(sup.children().expect("children").is_empty());
+    // A crash is not restarted either.
+    let crashing = sup.start_child(|| panic!("smtp down")).expect("start");
+    let _ = wait_down(crashing);
+    assert!(sup.children().expect("children").is_empty());
+    stop(sup.as_supervisor(), &[]);
+}
+
+#[test]
+fn start_child_with_transient_runs_again_after_a_crash_only() {
+    let sup = tasks();
+    let runs = Arc::new(AtomicUsize::new(0));
+    let r = runs.clone();
+    let me = self_pid();
+    let first = sup
+        .start_child_with(Restart::Transient, move || {
+            let n = r.fetch_add(1, Ordering::SeqCst) + 1;
+            send(me, n);
+            if n == 1 {
+                panic!("first run fails");
+            }
+        })
+        .expect("start");
+    assert_eq!(receive::<usize>(), 1);
+    assert_eq!(receive::<usize>(), 2, "restarted after the crash");
+    let _ = wait_down(first);
+    // The second run ended normally: not restarted, and no longer a child.
+    for _ in 0..1000 {
+        if sup.children().expect("children").is_empty() {
+            break;
+        }
+    }
+    assert!(sup.children().expect("children").is_empty());
+    assert_eq!(runs.load(Ordering::SeqCst), 2);
+    stop(sup.as_supervisor(), &[]);
+}
+
+#[test]
+fn async_task_returns_the_result_and_is_linked_to_the_caller() {
+    let sup = tasks();
+    let t = sup.async_task(|| 6 * 7).expect("async");
+    assert_eq!(t.join(), Ok(42));
+    stop(sup.as_supervisor(), &[]);
+}
+
+#[test]
+fn a_crashing_async_task_reaches_a_trapping_caller_as_an_exit() {
+    let sup = tasks();
+    trap_exit(true);
+    let t = sup
+        .async_task(|| -> u32 { panic!("bad input") })
+        .expect("async");
+    let task_pid = t.pid();
+    let e = receive_match_timeout(WAIT, |e: &Exit| e.from == task_pid).expect("the link's Exit");
+    assert!(
+        matches!(e.reason, ExitReason::Panic(ref m) if m.contains("bad input")),
+        "{}",
+        e.reason
+    );
+    assert!(matches!(
+        t.join(),
+        Err(TaskError::Exit(ExitReason::Panic(_)))
+    ));
+    assert!(
+        sup.children().expect("children").is_empty(),
+        "tasks are temporary"
+    );
+    stop(sup.as_supervisor(), &[]);
+}
+
+#[test]
+fn async_nolink_returns_the_result_and_never_an_exit() {
+    let sup = tasks();
+    trap_exit(true);
+    let t = sup.async_nolink(|| "done").expect("async");
+    let task_pid = t.pid();
+    assert_eq!(t.join(), Ok("done"));
+    let crashing = sup
+        .async_nolink(|| -> u32 { panic!("crashed") })
+        .expect("async");
+    let crash_pid = crashing.pid();
+    match crashing.join() {
+        Err(TaskError::Exit(ExitReason::Panic(m))) => assert!(m.contains("crashed")),
+        other => panic!("expected the crash as an Err, got {other:?}"),
+    }
+    // A link's Exit would have arrived before the monitor's Down that ended join.
+    assert!(
+        receive_match_timeout(Duration::ZERO, |e: &Exit| e.from == crash_pid
+            || e.from == task_pid)
+        .is_none(),
+        "async_nolink must not link"
+    );
+    stop(sup.as_supervisor(), &[]);
+}
+
+#[test]
+fn stopping_the_supervisor_stops_running_tasks() {
+    let sup = tasks();
+    let me = self_pid();
+    let running: Vec<Pid> = (0..3)
+        .map(|_| {
+            sup.start_child(move || {
+                send(me, "running");
+                let Finish = receive();
+            })
+            .expect("start")
+        })
+        .collect();
+    for _ in 0..3 {
+        assert_eq!(receive::<&str>(), "running");
+    }
+    let nolink = sup
+        .async_nolink(|| {
+            let Finish = receive();
+        })
+        .expect("async");
+    let mut all = running.clone();
+    all.push(nolink.pid());
+    stop(sup.as_supervisor(), &all);
+    assert_eq!(nolink.join(), Err(TaskError::Exit(ExitReason::Shutdown)));
+}
+
+#[test]
+fn a_named_task_supervisor_under_a_supervisor() {
+    // Seed 003: children = [{Task.Supervisor, name: ExampleApp.TaskSupervisor}].
+    quiet();
+    let top = supervisor::Supervisor::start_link(
+        vec![TaskSupervisor::child_spec(
+            "tasks",
+            DynamicOpts::new().name("task_sup_test"),
+        )],
+        supervisor::SupervisorOpts::new(),
+    )
+    .expect("start");
+    let tasks = TaskSupervisor::named("task_sup_test");
+    let t = tasks.async_nolink(|| 1 + 1).expect("async");
+    assert_eq!(t.join(), Ok(2));
+    stop(&top, &[]);
+}
