@@ -260,8 +260,8 @@ impl Table {
         Self::wrap(registry::get_named(&name.into())?)
     }
 
-    /// The Term table with id `tid`, if it exists (for instance after an [`EtsTransfer`]
-    /// (crate::EtsTransfer)).
+    /// The Term table with id `tid`, if it exists (for instance after an
+    /// [`EtsTransfer`](crate::EtsTransfer)).
     pub fn from_tid(tid: Tid) -> Option<Table> {
         Self::wrap(registry::get(tid)?)
     }
