@@ -803,25 +803,25 @@ impl Table {
     /// seen.
     pub fn foldl<A>(&self, acc: A, mut f: impl FnMut(A, Term) -> A) -> Result<A, EtsError> {
         self.core.meta.check_read()?;
-        let mut acc = Some(acc);
-        self.core.each_chunk(true, |chunk| {
+        let mut acc = acc;
+        for chunk in self.core.chunks(true) {
             for o in chunk {
-                acc = acc.take().map(|a| f(a, o));
+                acc = f(acc, o);
             }
-        });
-        acc.ok_or(EtsError::NoTable)
+        }
+        Ok(acc)
     }
 
     /// ETS's `foldr/3`: as `foldl`, in reverse term order for an `ordered_set`.
     pub fn foldr<A>(&self, acc: A, mut f: impl FnMut(A, Term) -> A) -> Result<A, EtsError> {
         self.core.meta.check_read()?;
-        let mut acc = Some(acc);
-        self.core.each_chunk(false, |chunk| {
+        let mut acc = acc;
+        for chunk in self.core.chunks(false) {
             for o in chunk {
-                acc = acc.take().map(|a| f(a, o));
+                acc = f(acc, o);
             }
-        });
-        acc.ok_or(EtsError::NoTable)
+        }
+        Ok(acc)
     }
 
     /// ETS's `tab2list/1`: copies of every object, in table order.
