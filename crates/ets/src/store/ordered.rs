@@ -410,10 +410,25 @@ impl<K: Ord + Clone, O: Clone + PartialEq> OrderedStore<K, O> {
         budget: usize,
         f: &mut dyn FnMut(&K, &O),
     ) -> Option<K> {
-        let mut bound: Bound<K> = match cursor {
+        let bound = match cursor {
             None => Bound::Unbounded,
             Some(k) => Bound::Excluded(k),
         };
+        self.scan_from(bound, forward, budget, &mut |k, o| {
+            f(k, o);
+            true
+        })
+    }
+
+    /// As [`scan`](OrderedStore::scan) from any bound; `f` returns false to stop at once (the
+    /// result is then `None`, as at the end of the table).
+    pub(crate) fn scan_from(
+        &self,
+        mut bound: Bound<K>,
+        forward: bool,
+        budget: usize,
+        f: &mut dyn FnMut(&K, &O) -> bool,
+    ) -> Option<K> {
         let mut seen = 0;
         loop {
             let route = self.route();
@@ -432,7 +447,9 @@ impl<K: Ord + Clone, O: Clone + PartialEq> OrderedStore<K, O> {
             }
             if forward {
                 for (k, o) in leaf.map.range::<K, _>((bound.as_ref(), Bound::Unbounded)) {
-                    f(k, o);
+                    if !f(k, o) {
+                        return None;
+                    }
                     seen += 1;
                     if seen >= budget {
                         return Some(k.clone());
@@ -449,7 +466,9 @@ impl<K: Ord + Clone, O: Clone + PartialEq> OrderedStore<K, O> {
                     .range::<K, _>((Bound::Unbounded, bound.as_ref()))
                     .rev()
                 {
-                    f(k, o);
+                    if !f(k, o) {
+                        return None;
+                    }
                     seen += 1;
                     if seen >= budget {
                         return Some(k.clone());
