@@ -22,6 +22,7 @@ use std::collections::HashSet;
 use std::fs::{self, File, OpenOptions};
 use std::hash::{Hash, Hasher};
 use std::io::{self, Write};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -41,6 +42,9 @@ use crate::registry::{Key, ProcessRegistry};
 
 /// A log larger than this is rotated and checkpointed.
 const LOG_ROTATE_BYTES: u64 = 32 << 20;
+/// A new log is preallocated to this size (more than the rotation size, so that the batch
+/// that crosses it still lands on preallocated blocks in the common case).
+const LOG_PREALLOC_BYTES: u64 = 40 << 20;
 /// At most this many writes go into one group commit.
 const MAX_BATCH: usize = 1024;
 /// How long a store may take before the caller gives up (the write may still happen).
@@ -166,14 +170,24 @@ fn recover(dir: &Path, index: usize) -> Result<usize, String> {
     Ok(replay(dir, &old_log_path(dir, index))? + replay(dir, &log_path(dir, index))?)
 }
 
+/// Creates a fresh log, preallocated with zeros up to [`LOG_PREALLOC_BYTES`] and made durable
+/// once: records are then written over blocks that already exist, so the `fdatasync` of a
+/// commit flushes data only, not the file's size and block map (on this machine's disk that is
+/// the difference between about 6 ms and well under 1 ms per commit). Replay stops at the
+/// first zero bytes, where no record magic is.
 fn open_log(dir: &Path, index: usize) -> Result<File, String> {
     let path = log_path(dir, index);
-    let f = OpenOptions::new()
+    let mut f = OpenOptions::new()
         .create(true)
         .truncate(true)
         .write(true)
         .open(&path)
         .map_err(|e| io_err("create", &path, e))?;
+    let zeros = vec![0u8; 1 << 20];
+    for _ in 0..(LOG_PREALLOC_BYTES >> 20) {
+        f.write_all(&zeros).map_err(|e| io_err("preallocate", &path, e))?;
+    }
+    f.sync_all().map_err(|e| io_err("sync", &path, e))?;
     sync_dir(dir)?;
     Ok(f)
 }
@@ -328,7 +342,7 @@ impl DbWorker {
         }
         let logged = self
             .log
-            .write_all(&buf)
+            .write_all_at(&buf, self.log_len)
             .and_then(|()| self.log.sync_data())
             .map_err(|e| io_err("append to", &log_path(&self.dir, self.index), e));
         if let Err(e) = logged {
