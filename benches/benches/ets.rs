@@ -1,0 +1,172 @@
+//! Criterion benchmarks of the `ets` crate, the ETS workloads of DESIGN.md section 4: set
+//! lookup, set insert and ordered_set insert with 1, 2 and 64 client threads, for both fronts
+//! (typed rows `(u64, u64)` and Term tuples `{Int, Int}`). A plain `RwLock<BTreeMap>` under the
+//! same ordered insert load is measured beside the ordered_set, as the baseline its
+//! range-partitioned design has to beat once writers contend.
+//!
+//! Workload: a public table prefilled with every key of 0..KEYS; each operation picks a key
+//! uniformly at random (a per-thread xorshift) and looks it up or inserts `{Key, Value}` over it.
+//! Figures are total operations per second over all threads.
+//!
+//! Run with `cargo bench -p benches --bench ets`. The BEAM counterpart is
+//! `benches/beam/ets_bench.exs`.
+
+use std::collections::BTreeMap;
+use std::hint::black_box;
+use std::sync::{Arc, Barrier, RwLock};
+use std::time::{Duration, Instant};
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_main};
+use ets::{Options, Table, TableType, Term, TypedTable};
+
+/// Keys in the table (the BEAM bench uses the same range).
+const KEYS: u64 = 100_000;
+const THREADS: [usize; 3] = [1, 2, 64];
+
+/// A small, fast per-thread random number generator.
+struct XorShift(u64);
+
+impl XorShift {
+    fn new(seed: usize) -> Self {
+        XorShift(0x9E37_79B9_7F4A_7C15 ^ (seed as u64 + 1).wrapping_mul(0xD6E8_FEB8_6659_FD93))
+    }
+
+    #[inline]
+    fn key(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x % KEYS
+    }
+}
+
+/// Runs `op` `iters` times in total, split over `threads` threads started together, and returns
+/// the wall time from the start signal to the last thread's end.
+fn run_threads(
+    threads: usize,
+    iters: u64,
+    op: Arc<dyn Fn(&mut XorShift) + Send + Sync>,
+) -> Duration {
+    let start = Arc::new(Barrier::new(threads + 1));
+    let per = iters / threads as u64 + 1;
+    let handles: Vec<_> = (0..threads)
+        .map(|i| {
+            let (start, op) = (start.clone(), op.clone());
+            std::thread::spawn(move || {
+                let mut rng = XorShift::new(i);
+                start.wait();
+                for _ in 0..per {
+                    op(&mut rng);
+                }
+            })
+        })
+        .collect();
+    start.wait();
+    let t0 = Instant::now();
+    for h in handles {
+        h.join().expect("bench thread");
+    }
+    t0.elapsed()
+}
+
+fn typed_table(kind: TableType) -> TypedTable<(u64, u64)> {
+    let t = TypedTable::new("bench_typed", Options::new().kind(kind).public()).expect("new");
+    t.insert_many((0..KEYS).map(|k| (k, k))).expect("prefill");
+    t
+}
+
+fn term_table(kind: TableType) -> Table {
+    let t = Table::new("bench_term", Options::new().kind(kind).public()).expect("new");
+    t.insert_many((0..KEYS as i64).map(|k| (k, k)))
+        .expect("prefill");
+    t
+}
+
+/// One workload over every thread count.
+fn workload(
+    c: &mut Criterion,
+    name: &str,
+    make: impl Fn() -> Arc<dyn Fn(&mut XorShift) + Send + Sync>,
+) {
+    let mut g = c.benchmark_group(name);
+    g.throughput(Throughput::Elements(1));
+    for threads in THREADS {
+        let op = make();
+        g.bench_with_input(
+            BenchmarkId::from_parameter(format!("{threads} threads")),
+            &threads,
+            |b, &n| {
+                b.iter_custom(|iters| run_threads(n, iters, op.clone()));
+            },
+        );
+    }
+    g.finish();
+}
+
+fn benches(c: &mut Criterion) {
+    workload(c, "ets set lookup (typed)", || {
+        let t = typed_table(TableType::Set);
+        Arc::new(move |r: &mut XorShift| {
+            black_box(t.get(&r.key()).expect("lookup"));
+        })
+    });
+    workload(c, "ets set lookup (Term)", || {
+        let t = term_table(TableType::Set);
+        Arc::new(move |r: &mut XorShift| {
+            black_box(t.lookup(Term::Int(r.key() as i64)).expect("lookup"));
+        })
+    });
+    workload(c, "ets set insert (typed)", || {
+        let t = typed_table(TableType::Set);
+        Arc::new(move |r: &mut XorShift| {
+            let k = r.key();
+            t.insert((k, k ^ 1)).expect("insert");
+        })
+    });
+    workload(c, "ets set insert (Term)", || {
+        let t = term_table(TableType::Set);
+        Arc::new(move |r: &mut XorShift| {
+            let k = r.key() as i64;
+            t.insert((k, k ^ 1)).expect("insert");
+        })
+    });
+    workload(c, "ets ordered_set insert (typed)", || {
+        let t = typed_table(TableType::OrderedSet);
+        Arc::new(move |r: &mut XorShift| {
+            let k = r.key();
+            t.insert((k, k ^ 1)).expect("insert");
+        })
+    });
+    workload(c, "ets ordered_set insert (Term)", || {
+        let t = term_table(TableType::OrderedSet);
+        Arc::new(move |r: &mut XorShift| {
+            let k = r.key() as i64;
+            t.insert((k, k ^ 1)).expect("insert");
+        })
+    });
+    workload(c, "baseline RwLock<BTreeMap> insert", || {
+        let m: Arc<RwLock<BTreeMap<u64, (u64, u64)>>> =
+            Arc::new(RwLock::new((0..KEYS).map(|k| (k, (k, k))).collect()));
+        Arc::new(move |r: &mut XorShift| {
+            let k = r.key();
+            m.write().expect("lock").insert(k, (k, k ^ 1));
+        })
+    });
+}
+
+fn config() -> Criterion {
+    Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+        .sample_size(20)
+        .configure_from_args()
+}
+
+fn ets_benches() {
+    let mut c = config();
+    benches(&mut c);
+}
+
+criterion_main!(ets_benches);

@@ -1,0 +1,103 @@
+//! A table's shared state, common to Term tables and typed tables: identity and rights
+//! ([`Meta`]) plus storage ([`Store`]).
+
+use std::any::Any;
+use std::sync::Arc;
+
+use crate::error::EtsError;
+use crate::options::{Options, TableType};
+use crate::registry::{self, AnyTable, Meta};
+use crate::store::{Keys, Store};
+use crate::term::Atom;
+
+/// How many objects a traversal copies or matches per lock acquisition: enough to amortise the
+/// lock, few enough that writers to that shard or leaf wait only briefly.
+pub(crate) const CHUNK: usize = 256;
+
+pub(crate) struct Core<X: Keys, O> {
+    pub(crate) meta: Meta,
+    pub(crate) store: Store<X, O>,
+    /// Bytes an object owns on the heap, for `info().memory`.
+    heap: fn(&O) -> usize,
+}
+
+impl<X: Keys, O: Clone + PartialEq + Send + Sync + 'static> Core<X, O> {
+    /// Creates and registers a table owned by the calling process.
+    pub(crate) fn create(
+        name: Atom,
+        opts: &Options,
+        heap: fn(&O) -> usize,
+    ) -> Result<Arc<Self>, EtsError> {
+        if opts.keypos == 0 {
+            return Err(EtsError::BadKeypos(0));
+        }
+        let core = Arc::new(Core {
+            meta: Meta::new(name, opts, runtime::self_pid()),
+            store: Store::new(opts.kind),
+            heap,
+        });
+        registry::register(core.clone())?;
+        Ok(core)
+    }
+
+    pub(crate) fn kind(&self) -> TableType {
+        self.meta.kind
+    }
+
+    /// Copies the objects chunk by chunk (one lock held per chunk) and hands each chunk to `f`
+    /// with no lock held, so `f` may run user code.
+    pub(crate) fn each_chunk(&self, forward: bool, mut f: impl FnMut(Vec<O>)) {
+        let mut cursor = self.store.start();
+        loop {
+            let mut chunk = Vec::with_capacity(CHUNK);
+            let done = self.store.scan(&mut cursor, forward, CHUNK, &mut |objs| {
+                chunk.extend_from_slice(objs)
+            });
+            if !chunk.is_empty() {
+                f(chunk);
+            }
+            if done {
+                return;
+            }
+        }
+    }
+
+    /// Fails with `WrongType` unless the table holds one object per key.
+    pub(crate) fn require_set(&self) -> Result<(), EtsError> {
+        if self.kind().is_set() {
+            Ok(())
+        } else {
+            Err(EtsError::WrongType(self.kind()))
+        }
+    }
+}
+
+impl<X: Keys, O: Clone + PartialEq + Send + Sync + 'static> AnyTable for Core<X, O> {
+    fn meta(&self) -> &Meta {
+        &self.meta
+    }
+
+    fn size(&self) -> usize {
+        self.store.len()
+    }
+
+    fn memory(&self) -> usize {
+        let heap = self.heap;
+        self.store.memory(|o| std::mem::size_of::<O>() + heap(o))
+    }
+
+    fn clear(&self) {
+        self.store.clear();
+    }
+
+    fn as_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
+        self
+    }
+}
+
+/// Finds a live table by id and checks that it has the expected object type.
+pub(crate) fn downcast<X: Keys, O: Clone + PartialEq + Send + Sync + 'static>(
+    t: Arc<dyn AnyTable>,
+) -> Option<Arc<Core<X, O>>> {
+    t.as_any().downcast::<Core<X, O>>().ok()
+}

@@ -1,0 +1,582 @@
+//! Range-partitioned ordered storage for `ordered_set`, adapting to contention like ETS's CA tree.
+//!
+//! The key space is cut into contiguous ranges ("leaves"), each a `BTreeMap` under its own
+//! reader-writer lock. A route (the sorted lower bounds of the leaves) maps a key to its leaf.
+//! A table starts as one leaf, so a single writer pays for one lock and one B-tree, nothing more.
+//! When writers keep colliding on a leaf (its lock is often busy when tried), the leaf is split
+//! at its median key and a new route is published; writers on the two halves then no longer
+//! collide. This is the contention-adapting idea of ETS's CA tree, without joins: leaves are
+//! capped at [`MAX_LEAVES`], so a table's partitioning stays bounded.
+//!
+//! Why not a lock-free skip list (crossbeam-skiplist): published figures show it 20-50x slower
+//! than a B-tree for single-threaded work, which is the common case, and it would add a
+//! dependency. Our benches (benches/benches/ets.rs) measure this store against one
+//! `RwLock<BTreeMap>`.
+//!
+//! Routes are immutable once published and read through an atomic pointer without any lock or
+//! reference count (a shared count would make every reader write to one cache line). Retired
+//! routes are kept until the store is dropped: there are at most `MAX_LEAVES` of them, so the
+//! memory is bounded, and no reader can ever hold a dangling route.
+//!
+//! A split marks the old leaf invalid while holding its write lock; an operation that found the
+//! old leaf through an old route sees the flag once it gets the lock, and retries with the new
+//! route. Operations on several leaves (list inserts, clear) lock them in key order, so they
+//! cannot deadlock with each other.
+
+use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
+use std::ops::Bound;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicPtr, Ordering};
+
+use crossbeam::utils::CachePadded;
+
+use super::Identical;
+use parking_lot::{Mutex, RwLock, RwLockWriteGuard};
+
+/// The most leaves a table is split into.
+pub(crate) const MAX_LEAVES: usize = 64;
+/// Contention score above which a leaf splits (the CA tree's constants).
+const SPLIT_AT: i32 = 1000;
+const FAIL_COST: i32 = 250;
+const SUCCESS_GAIN: i32 = 1;
+const MIN_SPLIT_LEN: usize = 64;
+
+struct LeafData<K, O> {
+    valid: bool,
+    stat: i32,
+    map: BTreeMap<K, O>,
+}
+
+type Leaf<K, O> = CachePadded<RwLock<LeafData<K, O>>>;
+
+fn new_leaf<K, O>(map: BTreeMap<K, O>) -> Arc<Leaf<K, O>> {
+    Arc::new(CachePadded::new(RwLock::new(LeafData {
+        valid: true,
+        stat: 0,
+        map,
+    })))
+}
+
+struct Route<K, O> {
+    /// `bounds[i]` is the lowest key of leaf `i + 1`.
+    bounds: Vec<K>,
+    leaves: Vec<Arc<Leaf<K, O>>>,
+}
+
+impl<K: Ord, O> Route<K, O> {
+    #[inline]
+    fn index(&self, key: &K) -> usize {
+        self.bounds.partition_point(|b| b <= key)
+    }
+}
+
+pub(crate) struct OrderedStore<K, O> {
+    route: AtomicPtr<Route<K, O>>,
+    /// Whether two keys that compare equal are also identical. Term keys `1` and `1.0` compare
+    /// equal but are not identical: inserting `{1.0, x}` over `{1, y}` must store the new key,
+    /// which `BTreeMap::insert` alone would not do.
+    identical: Option<Identical<K>>,
+    /// Serialises splits; also owns every route ever published (the current one is last).
+    // Boxed so that a route keeps its address when the vector grows: readers hold pointers.
+    #[allow(clippy::vec_box)]
+    routes: Mutex<Vec<Box<Route<K, O>>>>,
+}
+
+// SAFETY: the raw pointer only ever points into a `Box<Route>` owned by `routes`; the store
+// shares `K` and `O` between threads exactly as `RwLock<BTreeMap<K, O>>` would.
+unsafe impl<K: Send + Sync, O: Send + Sync> Send for OrderedStore<K, O> {}
+// SAFETY: as above.
+unsafe impl<K: Send + Sync, O: Send + Sync> Sync for OrderedStore<K, O> {}
+
+type WriteGuard<'a, K, O> = RwLockWriteGuard<'a, LeafData<K, O>>;
+
+impl<K: Ord + Clone, O: Clone + PartialEq> OrderedStore<K, O> {
+    pub(crate) fn new(identical: Option<Identical<K>>) -> Self {
+        let mut first = Box::new(Route {
+            bounds: Vec::new(),
+            leaves: vec![new_leaf(BTreeMap::new())],
+        });
+        let ptr: *mut Route<K, O> = &mut *first;
+        OrderedStore {
+            route: AtomicPtr::new(ptr),
+            identical,
+            routes: Mutex::new(vec![first]),
+        }
+    }
+
+    #[inline]
+    fn route(&self) -> &Route<K, O> {
+        // SAFETY: the pointer always points into a Box kept in `self.routes` until `self` is
+        // dropped, and routes are never mutated after being published.
+        unsafe { &*self.route.load(Ordering::Acquire) }
+    }
+
+    /// Read-locks the leaf holding `key` and runs `f` on its map.
+    fn with_leaf<R>(&self, key: &K, f: impl FnOnce(&BTreeMap<K, O>) -> R) -> R {
+        let mut f = Some(f);
+        loop {
+            let route = self.route();
+            let leaf = route.leaves[route.index(key)].read();
+            if leaf.valid {
+                // `f` is taken only once: we return right after.
+                if let Some(f) = f.take() {
+                    return f(&leaf.map);
+                }
+            }
+        }
+    }
+
+    /// Write-locks the leaf holding `key`, counting contention, and runs `f` on its map; may
+    /// split the leaf afterwards.
+    fn with_leaf_mut<R>(&self, key: &K, f: impl FnOnce(&mut BTreeMap<K, O>) -> R) -> R {
+        let mut f = Some(f);
+        loop {
+            let route = self.route();
+            let leaf = &route.leaves[route.index(key)];
+            let mut g = match leaf.try_write() {
+                Some(mut g) => {
+                    g.stat -= SUCCESS_GAIN;
+                    g
+                }
+                None => {
+                    let mut g = leaf.write();
+                    g.stat += FAIL_COST;
+                    g
+                }
+            };
+            if !g.valid {
+                continue;
+            }
+            let Some(f) = f.take() else { continue };
+            let r = f(&mut g.map);
+            if g.stat > SPLIT_AT {
+                self.maybe_split(route, leaf, &mut g);
+            } else if g.stat < -SPLIT_AT {
+                g.stat = -SPLIT_AT;
+            }
+            return r;
+        }
+    }
+
+    /// Splits a contended leaf at its median key and publishes the new route.
+    fn maybe_split(
+        &self,
+        route: &Route<K, O>,
+        leaf: &Arc<Leaf<K, O>>,
+        g: &mut WriteGuard<'_, K, O>,
+    ) {
+        g.stat = 0;
+        if g.map.len() < MIN_SPLIT_LEN || route.leaves.len() >= MAX_LEAVES {
+            return;
+        }
+        // Never wait for another split while holding a leaf lock; skip this one instead.
+        let Some(mut routes) = self.routes.try_lock() else {
+            return;
+        };
+        let current = self.route();
+        let Some(i) = current.leaves.iter().position(|l| Arc::ptr_eq(l, leaf)) else {
+            return;
+        };
+        let Some(median) = g.map.keys().nth(g.map.len() / 2).cloned() else {
+            return;
+        };
+        let upper = g.map.split_off(&median);
+        let lower = std::mem::take(&mut g.map);
+        g.valid = false;
+        let mut bounds = current.bounds.clone();
+        bounds.insert(i, median);
+        let mut leaves = current.leaves.clone();
+        leaves[i] = new_leaf(lower);
+        leaves.insert(i + 1, new_leaf(upper));
+        let mut next = Box::new(Route { bounds, leaves });
+        let ptr: *mut Route<K, O> = &mut *next;
+        routes.push(next);
+        self.route.store(ptr, Ordering::Release);
+    }
+
+    /// Write-locks, in key order, the leaves holding all `keys`; retries after a split.
+    /// Returns the guards and, per key, the index of its guard.
+    fn lock_many<'a>(&'a self, keys: &[&K]) -> (Vec<WriteGuard<'a, K, O>>, Vec<usize>) {
+        'retry: loop {
+            let route = self.route();
+            let mut idx: Vec<usize> = keys.iter().map(|k| route.index(k)).collect();
+            let mut order = idx.clone();
+            order.sort_unstable();
+            order.dedup();
+            let mut guards = Vec::with_capacity(order.len());
+            for &l in &order {
+                let g = route.leaves[l].write();
+                if !g.valid {
+                    continue 'retry;
+                }
+                guards.push(g);
+            }
+            for i in &mut idx {
+                *i = order.binary_search(i).unwrap_or(0);
+            }
+            return (guards, idx);
+        }
+    }
+
+    #[inline]
+    pub(crate) fn read<R>(&self, key: &K, f: impl FnOnce(Option<&O>) -> R) -> R {
+        self.with_leaf(key, |m| f(m.get(key)))
+    }
+
+    /// Inserts or replaces, storing the new object's own key.
+    #[inline]
+    /// Returns the replaced object, for the caller to drop once the lock is released.
+    fn put(identical: Option<Identical<K>>, m: &mut BTreeMap<K, O>, key: K, obj: O) -> Option<O> {
+        let Some(identical) = identical else {
+            return m.insert(key, obj);
+        };
+        let copy = key.clone();
+        match m.entry(key) {
+            Entry::Vacant(v) => {
+                v.insert(obj);
+                None
+            }
+            Entry::Occupied(e) => {
+                if identical(e.key(), &copy) {
+                    Some(std::mem::replace(e.into_mut(), obj))
+                } else {
+                    let old = e.remove();
+                    m.insert(copy, obj);
+                    Some(old)
+                }
+            }
+        }
+    }
+
+    #[inline]
+    pub(crate) fn insert(&self, key: K, obj: O) {
+        let k = key.clone();
+        let identical = self.identical;
+        let replaced = self.with_leaf_mut(&k, move |m| Self::put(identical, m, key, obj));
+        drop(replaced);
+    }
+
+    pub(crate) fn insert_many(&self, items: Vec<(K, O)>) {
+        let keys: Vec<&K> = items.iter().map(|(k, _)| k).collect();
+        let (mut guards, pos) = self.lock_many(&keys);
+        drop(keys);
+        for ((k, o), p) in items.into_iter().zip(pos) {
+            let _replaced = Self::put(self.identical, &mut guards[p].map, k, o);
+        }
+    }
+
+    pub(crate) fn insert_new(&self, key: K, obj: O) -> bool {
+        let k = key.clone();
+        self.with_leaf_mut(&k, move |m| match m.entry(key) {
+            std::collections::btree_map::Entry::Vacant(v) => {
+                v.insert(obj);
+                true
+            }
+            std::collections::btree_map::Entry::Occupied(_) => false,
+        })
+    }
+
+    pub(crate) fn insert_new_many(&self, items: Vec<(K, O)>) -> bool {
+        let keys: Vec<&K> = items.iter().map(|(k, _)| k).collect();
+        let (mut guards, pos) = self.lock_many(&keys);
+        if keys
+            .iter()
+            .zip(&pos)
+            .any(|(k, &p)| guards[p].map.contains_key(k))
+        {
+            return false;
+        }
+        drop(keys);
+        for ((k, o), p) in items.into_iter().zip(pos) {
+            Self::put(self.identical, &mut guards[p].map, k, o);
+        }
+        true
+    }
+
+    pub(crate) fn take(&self, key: &K) -> Option<O> {
+        self.with_leaf_mut(key, |m| m.remove(key))
+    }
+
+    pub(crate) fn delete_object(&self, key: &K, obj: &O) -> usize {
+        self.with_leaf_mut(key, |m| {
+            if m.get(key) == Some(obj) {
+                m.remove(key);
+                1
+            } else {
+                0
+            }
+        })
+    }
+
+    pub(crate) fn replace_object(&self, key: &K, old: &O, new: O) -> bool {
+        self.with_leaf_mut(key, |m| match m.get_mut(key) {
+            Some(cur) if cur == old => {
+                *cur = new;
+                true
+            }
+            _ => false,
+        })
+    }
+
+    /// As [`HashStore::update`](super::hash::HashStore::update).
+    pub(crate) fn update<R>(&self, key: &K, f: impl FnOnce(Option<&mut O>) -> (R, Option<O>)) -> R {
+        self.with_leaf_mut(key, |m| match m.get_mut(key) {
+            Some(o) => f(Some(o)).0,
+            None => {
+                let (r, ins) = f(None);
+                if let Some(o) = ins {
+                    m.insert(key.clone(), o);
+                }
+                r
+            }
+        })
+    }
+
+    /// Empties the table atomically: every leaf is locked before any is cleared.
+    pub(crate) fn clear(&self) {
+        'retry: loop {
+            let route = self.route();
+            let mut guards = Vec::with_capacity(route.leaves.len());
+            for l in &route.leaves {
+                let g = l.write();
+                if !g.valid {
+                    continue 'retry;
+                }
+                guards.push(g);
+            }
+            for g in &mut guards {
+                g.map.clear();
+            }
+            return;
+        }
+    }
+
+    /// Runs `f` on every valid leaf's map in key order, one read lock at a time.
+    fn each_leaf(&self, mut f: impl FnMut(&BTreeMap<K, O>)) {
+        let mut from: Bound<K> = Bound::Unbounded;
+        loop {
+            let route = self.route();
+            let i = match &from {
+                Bound::Unbounded => 0,
+                Bound::Included(k) | Bound::Excluded(k) => route.index(k),
+            };
+            let leaf = route.leaves[i].read();
+            if !leaf.valid {
+                continue;
+            }
+            f(&leaf.map);
+            match route.bounds.get(i) {
+                Some(b) => from = Bound::Included(b.clone()),
+                None => return,
+            }
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        let mut n = 0;
+        self.each_leaf(|m| n += m.len());
+        n
+    }
+
+    pub(crate) fn memory(&self, heap: impl Fn(&O) -> usize) -> usize {
+        let per = std::mem::size_of::<K>() + std::mem::size_of::<O>() + 16;
+        let mut n = 0;
+        self.each_leaf(|m| n += m.len() * per + m.values().map(&heap).sum::<usize>());
+        n + self.route().leaves.len() * std::mem::size_of::<Leaf<K, O>>()
+    }
+
+    /// The first key strictly after (`forward`) or before `from` in key order; `None` for `from`
+    /// means the very first (or last) key. Defined for any `from`, present or not, as in ETS.
+    pub(crate) fn step(&self, from: Option<&K>, forward: bool) -> Option<K> {
+        let mut out = None;
+        self.scan(from.cloned(), forward, 1, &mut |k, _| out = Some(k.clone()));
+        out
+    }
+
+    /// Visits objects in key order (or reverse) strictly after `cursor` (or before, in reverse),
+    /// until `budget` objects were visited or the table ends. Returns the last key visited when
+    /// the budget was reached, `None` when the table ended first. One leaf read lock is held at
+    /// a time; `f` is crate code, never user code.
+    pub(crate) fn scan(
+        &self,
+        cursor: Option<K>,
+        forward: bool,
+        budget: usize,
+        f: &mut dyn FnMut(&K, &O),
+    ) -> Option<K> {
+        let mut bound: Bound<K> = match cursor {
+            None => Bound::Unbounded,
+            Some(k) => Bound::Excluded(k),
+        };
+        let mut seen = 0;
+        loop {
+            let route = self.route();
+            let i = match (&bound, forward) {
+                (Bound::Unbounded, true) => 0,
+                (Bound::Unbounded, false) => route.leaves.len() - 1,
+                (Bound::Included(k) | Bound::Excluded(k), true) => route.index(k),
+                // Keys below `k` start in the leaf whose lower bound is below `k`.
+                (Bound::Included(k) | Bound::Excluded(k), false) => {
+                    route.bounds.partition_point(|b| b < k)
+                }
+            };
+            let leaf = route.leaves[i].read();
+            if !leaf.valid {
+                continue;
+            }
+            if forward {
+                for (k, o) in leaf.map.range::<K, _>((bound.as_ref(), Bound::Unbounded)) {
+                    f(k, o);
+                    seen += 1;
+                    if seen >= budget {
+                        return Some(k.clone());
+                    }
+                }
+                // Leaf exhausted: every key of the next leaf is >= its lower bound.
+                match route.bounds.get(i) {
+                    Some(b) => bound = Bound::Included(b.clone()),
+                    None => return None,
+                }
+            } else {
+                for (k, o) in leaf
+                    .map
+                    .range::<K, _>((Bound::Unbounded, bound.as_ref()))
+                    .rev()
+                {
+                    f(k, o);
+                    seen += 1;
+                    if seen >= budget {
+                        return Some(k.clone());
+                    }
+                }
+                // Leaf exhausted: every key of the previous leaf is below this leaf's bound.
+                if i == 0 {
+                    return None;
+                }
+                bound = Bound::Excluded(route.bounds[i - 1].clone());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    impl<K: Ord + Clone, O: Clone + PartialEq> OrderedStore<K, O> {
+        /// Splits every leaf that is big enough, as sustained contention would.
+        fn split_everything(&self) {
+            loop {
+                let route = self.route();
+                let n = route.leaves.len();
+                for leaf in &route.leaves {
+                    let mut g = leaf.write();
+                    if g.valid {
+                        self.maybe_split(route, leaf, &mut g);
+                    }
+                }
+                if self.route().leaves.len() == n {
+                    return;
+                }
+            }
+        }
+
+        fn leaves(&self) -> usize {
+            self.route().leaves.len()
+        }
+    }
+
+    fn walk(s: &OrderedStore<u32, u32>, forward: bool, budget: usize) -> Vec<u32> {
+        let mut out = Vec::new();
+        let mut cursor = None;
+        loop {
+            let next = s.scan(cursor, forward, budget, &mut |k, _| out.push(*k));
+            match next {
+                Some(k) => cursor = Some(k),
+                None => return out,
+            }
+        }
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Insert(u32),
+        Remove(u32),
+        Many(Vec<u32>),
+        Split,
+        Clear,
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            8 => (0u32..3000).prop_map(Op::Insert),
+            3 => (0u32..3000).prop_map(Op::Remove),
+            2 => prop::collection::vec(0u32..3000, 0..50).prop_map(Op::Many),
+            1 => Just(Op::Split),
+            1 => Just(Op::Clear),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+        /// Splits must never lose, duplicate or misorder keys, and traversals must cross leaf
+        /// boundaries correctly in both directions.
+        #[test]
+        fn partitioned_store_matches_btreemap(
+            prefill in prop::collection::vec(0u32..3000, 0..1500),
+            ops in prop::collection::vec(op(), 1..60),
+            probes in prop::collection::vec(0u32..3100, 1..20),
+            budget in 1usize..40,
+        ) {
+            let s: OrderedStore<u32, u32> = OrderedStore::new(None);
+            let mut m = BTreeMap::new();
+            s.insert_many(prefill.iter().map(|&k| (k, k)).collect());
+            m.extend(prefill.iter().map(|&k| (k, k)));
+            s.split_everything();
+            for op in ops {
+                match op {
+                    Op::Insert(k) => {
+                        s.insert(k, k + 1);
+                        m.insert(k, k + 1);
+                    }
+                    Op::Remove(k) => prop_assert_eq!(s.take(&k), m.remove(&k)),
+                    Op::Many(ks) => {
+                        s.insert_many(ks.iter().map(|&k| (k, k)).collect());
+                        m.extend(ks.iter().map(|&k| (k, k)));
+                    }
+                    Op::Split => s.split_everything(),
+                    Op::Clear => {
+                        s.clear();
+                        m.clear();
+                    }
+                }
+                prop_assert_eq!(s.len(), m.len());
+            }
+            let keys: Vec<u32> = m.keys().copied().collect();
+            prop_assert_eq!(walk(&s, true, budget), keys.clone());
+            let mut rev = keys.clone();
+            rev.reverse();
+            prop_assert_eq!(walk(&s, false, budget), rev);
+            for p in probes {
+                prop_assert_eq!(s.step(Some(&p), true), m.range(p + 1..).next().map(|(k, _)| *k));
+                prop_assert_eq!(s.step(Some(&p), false), m.range(..p).next_back().map(|(k, _)| *k));
+                prop_assert_eq!(s.read(&p, |o| o.copied()), m.get(&p).copied());
+            }
+            prop_assert_eq!(s.step(None, true), m.keys().next().copied());
+            prop_assert_eq!(s.step(None, false), m.keys().next_back().copied());
+        }
+    }
+
+    #[test]
+    fn contention_splits_a_leaf() {
+        let s: OrderedStore<u32, u32> = OrderedStore::new(None);
+        s.insert_many((0..1000).map(|k| (k, k)).collect());
+        s.split_everything();
+        assert!(s.leaves() > 1, "a big leaf splits");
+        assert!(s.leaves() <= MAX_LEAVES);
+        assert_eq!(s.len(), 1000);
+    }
+}
