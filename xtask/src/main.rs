@@ -267,24 +267,12 @@ fn has_elixir() -> bool {
         .unwrap_or(false)
 }
 
-/// Runs `benches/beam/profiler.exs` (whose figures go into the table, through `beam_file`),
-/// then every other script in `benches/beam/`, whose output is shown as it is. Returns
-/// whether the table's figures were written.
+/// Runs every script in `benches/beam/` but `profiler.exs`, whose output is shown as it is,
+/// then `profiler.exs`, whose figures go into the table through `beam_file` (last, so that
+/// the BEAM's figures and ours are measured back to back). Returns whether the table's
+/// figures were written.
 fn run_beam(root: &Path, beam_file: &Path, quick: bool) -> Result<bool, String> {
     let dir = root.join("benches/beam");
-    let mut profiler = Command::new("elixir");
-    profiler
-        .arg(dir.join("profiler.exs"))
-        .arg("--out")
-        .arg(beam_file);
-    if quick {
-        profiler.arg("--quick");
-    }
-    // A failing BEAM script leaves the table without the BEAM's column, not without ours.
-    if let Err(e) = run(root, "BEAM: elixir benches/beam/profiler.exs", profiler) {
-        println!("==> {e}; the table will have our column only");
-        return Ok(false);
-    }
     let mut others: Vec<PathBuf> = std::fs::read_dir(&dir)
         .map_err(|e| format!("cannot list {}: {e}", dir.display()))?
         .filter_map(Result::ok)
@@ -306,6 +294,19 @@ fn run_beam(root: &Path, beam_file: &Path, quick: bool) -> Result<bool, String> 
         if let Err(e) = run(root, &format!("BEAM: elixir {name}"), cmd) {
             println!("==> {e}");
         }
+    }
+    let mut profiler = Command::new("elixir");
+    profiler
+        .arg(dir.join("profiler.exs"))
+        .arg("--out")
+        .arg(beam_file);
+    if quick {
+        profiler.arg("--quick");
+    }
+    // A failing BEAM script leaves the table without the BEAM's column, not without ours.
+    if let Err(e) = run(root, "BEAM: elixir benches/beam/profiler.exs", profiler) {
+        println!("==> {e}; the table will have our column only");
+        return Ok(false);
     }
     Ok(beam_file.exists())
 }

@@ -8,7 +8,9 @@
 //!
 //! Beyond the seed: the cache monitors the servers it records and removes a row when its
 //! server dies (the seed's table kept dead pids forever), and a client never returns a pid
-//! whose process has died.
+//! whose process has died. The cache also owns the lists table ([`LISTS_TABLE`]), where each
+//! server publishes its durable list, so that [`Cache::entries`] reads a list without a
+//! message to any process (the HTTP interface's `GET /entries`).
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -20,18 +22,25 @@ use runtime::{
 };
 use supervisor::{ChildSpec, DynamicOpts, DynamicSupervisor, Restart, StartChildError};
 
+use crate::date::Date;
+use crate::list::Entry;
 use crate::registry::{Key, ProcessRegistry};
-use crate::server::{TodoError, TodoServer};
+use crate::server::{ListRow, TodoError, TodoServer};
 
 /// The registered name of the cache process.
 pub const CACHE_NAME: &str = "todo_cache";
 /// The name of the cache's ETS table.
 pub const CACHE_TABLE: &str = "ets_todo_cache";
+/// The name of the public ETS table where each to-do server publishes its list (`{name, pid,
+/// list}`), owned by the cache process.
+pub const LISTS_TABLE: &str = "todo_lists";
 /// The registered name of the to-do servers' dynamic supervisor.
 pub const SERVER_SUPERVISOR: &str = "todo_server_supervisor";
 
 pub(crate) struct CacheServer {
     table: TypedTable<(String, Pid)>,
+    /// Owned so that it lives as long as the cache; written by the servers.
+    _lists: TypedTable<ListRow>,
     monitors: HashMap<Ref, String>,
     idle: Duration,
 }
@@ -48,13 +57,19 @@ impl GenServer for CacheServer {
     type Continue = ();
 
     fn init(idle: Duration) -> Init<Self> {
-        match TypedTable::new(CACHE_TABLE, Options::set().protected().named_table()) {
-            Ok(table) => Init::Ok(CacheServer {
+        let tables = TypedTable::new(CACHE_TABLE, Options::set().protected().named_table())
+            .and_then(|table| {
+                let lists = TypedTable::new(LISTS_TABLE, Options::set().public().named_table())?;
+                Ok((table, lists))
+            });
+        match tables {
+            Ok((table, lists)) => Init::Ok(CacheServer {
                 table,
+                _lists: lists,
                 monitors: HashMap::new(),
                 idle,
             }),
-            Err(e) => Init::Stop(ExitReason::custom(format!("cache table: {e}"))),
+            Err(e) => Init::Stop(ExitReason::custom(format!("cache tables: {e}"))),
         }
     }
 
@@ -176,6 +191,22 @@ impl Cache {
             return Ok(TodoServer::new(name.to_owned(), pid));
         }
         call_cache(name)
+    }
+
+    /// The entries of list `name` for `date`, in id order: read from the lists table when the
+    /// list's server has published it there (no message to any process), otherwise asked of
+    /// the list's server, started if needed. Every change acknowledged before the call is
+    /// seen.
+    pub fn entries(name: &str, date: Date) -> Result<Vec<Entry>, TodoError> {
+        if name.is_empty() {
+            return Err(TodoError::EmptyName);
+        }
+        if let Some(table) = TypedTable::<ListRow>::whereis(LISTS_TABLE)
+            && let Ok(Some((_, _, list))) = table.get(&name.to_owned())
+        {
+            return Ok(list.entries(date));
+        }
+        Cache::server_process(name)?.entries(date)
     }
 
     /// The same, looking the server up through a call to the process registry first (seed

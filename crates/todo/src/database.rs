@@ -6,22 +6,26 @@
 //!
 //! 1. A worker takes every `store` waiting in its mailbox (group commit: one batch), appends a
 //!    record per list to its write-ahead log, and makes the log durable with one `fdatasync`.
-//! 2. It then replaces each list's snapshot file (write a temporary file, rename it over the
-//!    old one), replies to every caller, and reads are served from the snapshots.
-//! 3. When the log passes a size, the worker starts a new one and a checkpoint process makes
-//!    the snapshots written meanwhile durable (`fsync` each, then the directory) and deletes
-//!    the old log. Until then the old log is kept, so nothing acknowledged depends on a
-//!    snapshot that is not yet durable.
+//! 2. It then replies to every caller. The list's new snapshot is kept in memory (reads are
+//!    served from there) and written to its file only when the log is rotated or the worker
+//!    stops: a busy list costs one log append per batch, not a file creation and a rename per
+//!    change.
+//! 3. When the log passes a size, the worker writes the snapshots it holds (a temporary file
+//!    renamed over the old one), starts a new log, and a checkpoint process makes the
+//!    snapshots written meanwhile durable (`fsync` each, then the directory) and deletes the
+//!    old log. Until then the old log is kept, so nothing acknowledged depends on a snapshot
+//!    that is not yet durable.
 //! 4. A worker that starts (after a crash of the process or of the machine) replays its logs
 //!    first: each record rewrites its list's snapshot, durably, then the logs are dropped.
 //!
 //! The formats are in `format.rs`. A missing snapshot is an empty list; a corrupt one is
 //! reported as an error to whoever asks for that list, and never crashes the system.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fs::{self, File, OpenOptions};
 use std::hash::{Hash, Hasher};
 use std::io::{self, Write};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -41,6 +45,9 @@ use crate::registry::{Key, ProcessRegistry};
 
 /// A log larger than this is rotated and checkpointed.
 const LOG_ROTATE_BYTES: u64 = 32 << 20;
+/// A new log is preallocated to this size (more than the rotation size, so that the batch
+/// that crosses it still lands on preallocated blocks in the common case).
+const LOG_PREALLOC_BYTES: u64 = 40 << 20;
 /// At most this many writes go into one group commit.
 const MAX_BATCH: usize = 1024;
 /// How long a store may take before the caller gives up (the write may still happen).
@@ -100,8 +107,11 @@ pub(crate) struct DbWorker {
     log: File,
     log_len: u64,
     pending: Vec<Pending>,
-    /// Snapshots written since the current log was started (to be made durable when it is
-    /// checkpointed).
+    /// The newest snapshot of each list changed since its file was last written: durable in
+    /// the log, written to the list's file at the next rotation (or stop).
+    unwritten: HashMap<String, Arc<Vec<u8>>>,
+    /// Snapshot files written since the current log was started (to be made durable when it
+    /// is checkpointed).
     dirty: HashSet<String>,
     checkpointing: bool,
 }
@@ -166,14 +176,25 @@ fn recover(dir: &Path, index: usize) -> Result<usize, String> {
     Ok(replay(dir, &old_log_path(dir, index))? + replay(dir, &log_path(dir, index))?)
 }
 
+/// Creates a fresh log, preallocated with zeros up to [`LOG_PREALLOC_BYTES`] and made durable
+/// once: records are then written over blocks that already exist, so the `fdatasync` of a
+/// commit flushes data only, not the file's size and block map (on this machine's disk that is
+/// the difference between about 6 ms and well under 1 ms per commit). Replay stops at the
+/// first zero bytes, where no record magic is.
 fn open_log(dir: &Path, index: usize) -> Result<File, String> {
     let path = log_path(dir, index);
-    let f = OpenOptions::new()
+    let mut f = OpenOptions::new()
         .create(true)
         .truncate(true)
         .write(true)
         .open(&path)
         .map_err(|e| io_err("create", &path, e))?;
+    let zeros = vec![0u8; 1 << 20];
+    for _ in 0..(LOG_PREALLOC_BYTES >> 20) {
+        f.write_all(&zeros)
+            .map_err(|e| io_err("preallocate", &path, e))?;
+    }
+    f.sync_all().map_err(|e| io_err("sync", &path, e))?;
     sync_dir(dir)?;
     Ok(f)
 }
@@ -214,6 +235,7 @@ impl GenServer for DbWorker {
                 log,
                 log_len: 0,
                 pending: Vec::new(),
+                unwritten: HashMap::new(),
                 dirty: HashSet::new(),
                 checkpointing: false,
             })
@@ -285,13 +307,23 @@ impl GenServer for DbWorker {
         if !self.pending.is_empty() {
             let _ = self.flush();
         }
+        // Not needed for durability (the log is replayed at the next start), but a stopped
+        // database leaves every list in its file.
+        let _ = self.write_unwritten();
     }
 }
 
 impl DbWorker {
     fn get(&self, name: &str) -> Result<Option<TodoList>, DbError> {
-        if let Some(p) = self.pending.iter().rev().find(|p| p.name == name) {
-            return decode_list(&p.snapshot)
+        let held = self
+            .pending
+            .iter()
+            .rev()
+            .find(|p| p.name == name)
+            .map(|p| &p.snapshot)
+            .or_else(|| self.unwritten.get(name));
+        if let Some(snapshot) = held {
+            return decode_list(snapshot)
                 .map(Some)
                 .map_err(|reason| DbError::Corrupt {
                     name: name.to_owned(),
@@ -328,7 +360,7 @@ impl DbWorker {
         }
         let logged = self
             .log
-            .write_all(&buf)
+            .write_all_at(&buf, self.log_len)
             .and_then(|()| self.log.sync_data())
             .map_err(|e| io_err("append to", &log_path(&self.dir, self.index), e));
         if let Err(e) = logged {
@@ -339,29 +371,28 @@ impl DbWorker {
             return Next::Stop(ExitReason::custom(e));
         }
         self.log_len += buf.len() as u64;
-        // Snapshots: the last version of each list in the batch.
-        let mut written: HashSet<&str> = HashSet::new();
-        let mut failure = None;
-        for p in batch.iter().rev() {
-            if written.insert(&p.name) {
-                if let Err(e) = write_snapshot(&self.dir, &p.name, &p.snapshot, false) {
-                    failure = Some(e);
-                }
-                self.dirty.insert(p.name.clone());
-            }
-        }
         for p in batch {
-            // The log record is durable: the write is acknowledged even if its snapshot could
-            // not be replaced (the next start replays the log).
+            // In order, so the last version of each list in the batch stays.
+            self.unwritten.insert(p.name, p.snapshot);
             p.from.reply(DbReply::Stored(Ok(())));
         }
-        if let Some(e) = failure {
-            return Next::Stop(ExitReason::custom(e));
-        }
         if self.log_len >= LOG_ROTATE_BYTES && !self.checkpointing {
+            if let Err(e) = self.write_unwritten() {
+                // Everything is in the log, which a fresh worker replays.
+                return Next::Stop(ExitReason::custom(e));
+            }
             self.rotate();
         }
         Next::Wait
+    }
+
+    /// Writes every held snapshot to its list's file (not durably: the checkpoint does that).
+    fn write_unwritten(&mut self) -> Result<(), String> {
+        for (name, snapshot) in std::mem::take(&mut self.unwritten) {
+            write_snapshot(&self.dir, &name, &snapshot, false)?;
+            self.dirty.insert(name);
+        }
+        Ok(())
     }
 
     /// Starts a new log and checkpoints the old one in another process.
@@ -436,7 +467,8 @@ impl Database {
                                 index,
                                 workers,
                             },
-                            StartOpts::new(),
+                            // A shutdown runs terminate, which commits what the worker holds.
+                            StartOpts::new().trap_exit(),
                         )
                     })
                 })

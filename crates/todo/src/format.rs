@@ -2,14 +2,14 @@
 //!
 //! # Snapshot (one file per list, `<data dir>/<encoded name>.list`)
 //!
-//! UTF-8 text, one item per line, readable with `cat`:
+//! UTF-8 text, one item per line, readable with `cat` (the tabs of entry lines shown as `→`):
 //!
 //! ```text
 //! todo-list 1
 //! next_id 4
 //! entries 2
-//! 1	2018-12-19	Dentist
-//! 3	2018-12-20	Shopping\tand\\more
+//! 1→2018-12-19→Dentist
+//! 3→2018-12-20→Shopping\tand\\more
 //! crc32 8a3f01c2
 //! ```
 //!
@@ -242,6 +242,7 @@ pub(crate) fn decode_records(log: &[u8]) -> Vec<(String, Vec<u8>)> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -25,11 +25,11 @@ mod server;
 mod system;
 mod web;
 
-pub use cache::{CACHE_NAME, CACHE_TABLE, Cache, SERVER_SUPERVISOR};
+pub use cache::{CACHE_NAME, CACHE_TABLE, Cache, LISTS_TABLE, SERVER_SUPERVISOR};
 pub use database::{Database, DbConfig, DbError};
 pub use date::{Date, DateError};
 pub use list::{Entry, TodoList};
 pub use registry::{Key, ProcessRegistry, REGISTRY_NAME, REGISTRY_TABLE};
 pub use server::{TodoError, TodoServer};
 pub use system::{Config, SYSTEM_NAME, SYSTEM_SUPERVISOR_NAME, TodoSystem};
-pub use web::Web;
+pub use web::{ACCEPTORS, Web, inject_handler_panics};

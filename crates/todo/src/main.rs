@@ -100,7 +100,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match config.port {
+    match system.http_port() {
         Some(p) => eprintln!(
             "todo: serving http://localhost:{p}/ with data in {}",
             config.data_dir.display()

@@ -5,15 +5,23 @@
 //! acknowledges a change only once the database has made it durable, and stops (`normal`)
 //! after an idle time without requests; it is a temporary child, so the next request simply
 //! starts it again from disk.
+//!
+//! Beyond the book, a server publishes its list in the lists table ([`LISTS_TABLE`], owned by
+//! the cache) once it is loaded and after every durable change, *before* it replies, so that
+//! [`Cache::entries`](crate::Cache::entries) can answer a read from the caller's own process
+//! (an acknowledged change is always visible there; a published list is always durable).
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use ets::TypedTable;
 use runtime::{
     CallError, ExitReason, GenServer, Init, Next, Pid, Reply, ReplyTo, Server, StartError,
-    StartOpts, self_pid,
+    StartOpts, is_alive, self_pid,
 };
 use thiserror::Error;
 
+use crate::cache::LISTS_TABLE;
 use crate::database::{Database, DbError};
 use crate::date::Date;
 use crate::list::{Entry, TodoList};
@@ -78,9 +86,12 @@ pub(crate) struct ServerArgs {
     pub(crate) idle: Duration,
 }
 
+/// A row of the lists table: the list's name, the server that published it, the list.
+pub(crate) type ListRow = (String, Pid, Arc<TodoList>);
+
 pub(crate) struct TodoServerState {
     name: String,
-    list: TodoList,
+    list: Arc<TodoList>,
     idle: Duration,
 }
 
@@ -110,7 +121,7 @@ impl GenServer for TodoServerState {
         );
         let s = TodoServerState {
             name: a.name,
-            list: TodoList::new(),
+            list: Arc::new(TodoList::new()),
             idle: a.idle,
         };
         Init::OkThen(s, Next::Continue(Load))
@@ -118,25 +129,32 @@ impl GenServer for TodoServerState {
 
     fn handle_continue(&mut self, _: Load) -> Next<Load> {
         match Database::get(&self.name) {
-            Ok(Some(list)) => self.list = list,
+            Ok(Some(list)) => self.list = Arc::new(list),
             Ok(None) => {}
             // A list that cannot be loaded is not served (it would be overwritten): the server
             // stops, callers get the reason, the file stays for inspection.
             Err(e) => return Next::Stop(ExitReason::custom(e.to_string())),
         }
+        self.publish();
         Next::WaitTimeout(self.idle)
     }
 
     fn handle_call(&mut self, req: TodoCall, _from: ReplyTo<TodoReply>) -> Reply<TodoReply, Load> {
         let reply = match req {
             TodoCall::Add(date, title) => {
-                let mut next = self.list.clone();
+                let mut next = TodoList::clone(&self.list);
                 let id = next.add_entry(date, title);
                 TodoReply::Added(self.commit(next).map(|()| id))
             }
-            TodoCall::Entries(date) => TodoReply::Entries(self.list.entries(date)),
+            TodoCall::Entries(date) => {
+                // The lists table may be new (the cache restarted): publish again.
+                if !lists_table().is_some_and(|t| t.member(&self.name).unwrap_or(false)) {
+                    self.publish();
+                }
+                TodoReply::Entries(self.list.entries(date))
+            }
             TodoCall::Update(id, date, title) => {
-                let mut next = self.list.clone();
+                let mut next = TodoList::clone(&self.list);
                 let found = next.update_entry(id, |e| {
                     if let Some(d) = date {
                         e.date = d;
@@ -152,7 +170,7 @@ impl GenServer for TodoServerState {
                 })
             }
             TodoCall::Delete(id) => {
-                let mut next = self.list.clone();
+                let mut next = TodoList::clone(&self.list);
                 let found = next.delete_entry(id);
                 TodoReply::Changed(if found {
                     self.commit(next)
@@ -170,16 +188,41 @@ impl GenServer for TodoServerState {
             "todo: to-do server for {:?} stops after {:?} idle",
             self.name, self.idle
         );
+        // The next request starts a server again, which loads and publishes the list.
+        if let Some(t) = lists_table() {
+            let me = self_pid();
+            let _ = t.select_delete(|(n, pid, _)| *n == self.name && *pid == me);
+        }
         Next::Stop(ExitReason::Normal)
     }
+}
+
+fn lists_table() -> Option<TypedTable<ListRow>> {
+    TypedTable::whereis(LISTS_TABLE)
 }
 
 impl TodoServerState {
     /// Stores the new list; only once it is durable does it become the server's state.
     fn commit(&mut self, next: TodoList) -> Result<(), TodoError> {
         Database::store(&self.name, &next)?;
-        self.list = next;
+        self.list = Arc::new(next);
+        self.publish();
         Ok(())
+    }
+
+    /// Puts the list in the lists table, unless another live server has published it there
+    /// (this one has been killed, and its thread has not stopped yet: its list is older).
+    fn publish(&self) {
+        let Some(t) = lists_table() else { return };
+        let me = self_pid();
+        let row: ListRow = (self.name.clone(), me, self.list.clone());
+        let _ = t.update_or_insert(&self.name, row.clone(), |old| {
+            if old.1 != me && is_alive(old.1) && !is_alive(me) {
+                old.clone()
+            } else {
+                row.clone()
+            }
+        });
     }
 
     fn no_entry(&self, id: u64) -> TodoError {

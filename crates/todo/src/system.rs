@@ -11,6 +11,8 @@
 //! ```
 
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::Duration;
 
 use runtime::{Pid, StopError};
@@ -30,7 +32,9 @@ pub const SYSTEM_SUPERVISOR_NAME: &str = "todo_system_supervisor";
 pub struct Config {
     /// Where lists are stored (`./persist` by default, as in the book).
     pub data_dir: PathBuf,
-    /// The HTTP port (5454 by default); `None` runs without the web server.
+    /// The HTTP port (5454 by default); `None` runs without the web server; `Some(0)` lets the
+    /// operating system choose a free port (see [`TodoSystem::http_port`]), which the web
+    /// server keeps across its restarts.
     pub port: Option<u16>,
     /// How long a to-do server lives without requests.
     pub idle_timeout: Duration,
@@ -53,6 +57,7 @@ impl Default for Config {
 #[derive(Clone, Debug)]
 pub struct TodoSystem {
     sup: Supervisor,
+    port: Option<Arc<AtomicU16>>,
 }
 
 impl TodoSystem {
@@ -68,8 +73,9 @@ impl TodoSystem {
             Cache::server_supervisor_spec(),
             Cache::child_spec(c.idle_timeout),
         ];
-        if let Some(port) = c.port {
-            system_children.push(crate::web::Web::child_spec(port));
+        let bound = c.port.map(|_| Arc::new(AtomicU16::new(0)));
+        if let (Some(port), Some(bound)) = (c.port, &bound) {
+            system_children.push(crate::web::child_spec_sharing(port, bound.clone()));
         }
         let system = Supervisor::child_spec(
             "system_supervisor",
@@ -84,7 +90,16 @@ impl TodoSystem {
                 .strategy(Strategy::RestForOne)
                 .name(SYSTEM_NAME),
         )?;
-        Ok(TodoSystem { sup })
+        Ok(TodoSystem { sup, port: bound })
+    }
+
+    /// The port the web server listens on (the one the system chose if configured with port
+    /// 0); `None` without the web server.
+    pub fn http_port(&self) -> Option<u16> {
+        self.port
+            .as_ref()
+            .map(|p| p.load(Ordering::Acquire))
+            .filter(|p| *p != 0)
     }
 
     /// The top supervisor.

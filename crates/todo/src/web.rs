@@ -8,16 +8,31 @@
 //! | `POST /delete_entry` | `list`, `id` | 200 `OK`, 404 if no such entry |
 //! | anything else | | 404 `not found` (405 for a known path with the wrong method) |
 //!
-//! Missing or malformed parameters get a 400 with a one-line message. Each request runs in a
-//! process of its own: if handling it panics, that request gets a 500 and nothing else is
-//! affected. The listener is a process too; when it is ended (killed, or its supervisor shuts
-//! down), an exit hook unblocks it so its port is released at once for its restart.
+//! Missing or malformed parameters get a 400 with a one-line message.
+//!
+//! # Processes
+//!
+//! The web child is a *listener* process that owns the socket (through `tiny_http`, whose
+//! threads read requests off the connections) and a pool of [`ACCEPTORS`] acceptor processes
+//! linked to it, each taking the next request and answering it (as Ranch's acceptor pool
+//! does; a process per request cost a spawn and a hand-off more on every request). If
+//! handling a request panics, that request gets a 500, its acceptor dies, and the listener
+//! (which traps exits) starts another: nothing else is affected. When the listener ends
+//! (killed, or its supervisor shuts it down), its acceptors die with it and an exit hook
+//! unblocks them, so the port is released at once for its restart.
+//!
+//! `GET /entries` reads the list from the lists table ([`Cache::entries`]) without a message
+//! to any process; the other routes go through the list's server.
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU16, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use runtime::{ExitReason, Pid, add_exit_hook, checkpoint, exit_self, spawn, spawn_link};
+use runtime::{
+    Exit, ExitReason, Pid, add_exit_hook, checkpoint, exit_self, receive, self_pid, spawn_link,
+    trap_exit,
+};
 use supervisor::ChildSpec;
 use tiny_http::{Header, Method, Request, Response, Server};
 
@@ -25,18 +40,37 @@ use crate::cache::Cache;
 use crate::date::Date;
 use crate::server::TodoError;
 
-/// The web server's child spec: listens on `port` (all interfaces).
+/// How many acceptor processes answer requests concurrently (a request waiting for its
+/// write to be durable holds one).
+pub const ACCEPTORS: usize = 64;
+
+/// The web server's child spec.
 pub struct Web;
 
 impl Web {
     /// Binds `port` (retrying briefly: a previous incarnation may still be letting go of it),
-    /// then starts the accept loop as a process linked to the caller.
+    /// then starts the listener as a process linked to the caller. Port 0 lets the operating
+    /// system choose one the first time; a restart binds the same one again.
     pub fn child_spec(port: u16) -> ChildSpec {
-        ChildSpec::worker("web", move || -> Result<Pid, ExitReason> {
-            let server = bind(port)?;
-            Ok(spawn_link(move || accept_loop(server)))
-        })
+        child_spec_sharing(port, Arc::new(AtomicU16::new(0)))
     }
+}
+
+/// As [`Web::child_spec`], recording the bound port in `bound` (read by
+/// [`TodoSystem::http_port`](crate::TodoSystem::http_port)).
+pub(crate) fn child_spec_sharing(port: u16, bound: Arc<AtomicU16>) -> ChildSpec {
+    ChildSpec::worker("web", move || -> Result<Pid, ExitReason> {
+        let wanted = match bound.load(Ordering::Acquire) {
+            0 => port,
+            p => p,
+        };
+        let server = bind(wanted)?;
+        if let Some(addr) = server.server_addr().to_ip() {
+            bound.store(addr.port(), Ordering::Release);
+        }
+        let supervisor = self_pid();
+        Ok(spawn_link(move || listener(server, supervisor)))
+    })
 }
 
 fn bind(port: u16) -> Result<Arc<Server>, ExitReason> {
@@ -57,20 +91,51 @@ fn bind(port: u16) -> Result<Arc<Server>, ExitReason> {
     }
 }
 
-fn accept_loop(server: Arc<Server>) {
+/// Owns the socket, keeps [`ACCEPTORS`] acceptors running, and ends with its supervisor.
+fn listener(server: Arc<Server>, supervisor: Pid) {
+    trap_exit(true);
     let unblock = server.clone();
-    let _ = add_exit_hook(runtime::self_pid(), move |_, _| unblock.unblock());
+    let _ = add_exit_hook(self_pid(), move |_, _| {
+        for _ in 0..ACCEPTORS {
+            unblock.unblock();
+        }
+    });
+    let start = |server: &Arc<Server>| {
+        let s = server.clone();
+        spawn_link(move || acceptor(s))
+    };
+    for _ in 0..ACCEPTORS {
+        start(&server);
+    }
+    loop {
+        let e: Exit = receive();
+        if e.from == supervisor {
+            exit_self(e.reason);
+        }
+        // An acceptor died (a request's handler panicked): replace it.
+        start(&server);
+    }
+}
+
+fn acceptor(server: Arc<Server>) {
     loop {
         checkpoint();
         match server.recv_timeout(Duration::from_millis(500)) {
-            Ok(Some(request)) => {
-                spawn(move || handle(request));
-            }
+            Ok(Some(request)) => handle(request),
             Ok(None) => {}
             Err(e) => exit_self(ExitReason::custom(format!("accept failed: {e}"))),
         }
     }
 }
+
+/// Test hook: the next `n` requests panic in their handler (after being read), as a bug in a
+/// handler would. Not part of the API.
+#[doc(hidden)]
+pub fn inject_handler_panics(n: usize) {
+    PANICS.store(n, Ordering::SeqCst);
+}
+
+static PANICS: AtomicUsize = AtomicUsize::new(0);
 
 /// Answers 500 if the request was not answered (its handler panicked).
 struct Guard(Option<Request>);
@@ -97,6 +162,12 @@ pub(crate) type Answer = (u16, String);
 fn handle(request: Request) {
     let mut guard = Guard(Some(request));
     let Some(req) = guard.0.as_ref() else { return };
+    if PANICS
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+        .is_ok()
+    {
+        panic!("injected fault in the handler of {}", req.url());
+    }
     let (code, body) = route(req.method(), req.url());
     if let Some(req) = guard.0.take() {
         let _ = req.respond(text(code, &body));
@@ -205,8 +276,7 @@ fn answer(path: &str, query: &str) -> Result<Answer, Answer> {
         }
         "/entries" => {
             let date = p.date("date")?;
-            let server = Cache::server_process(list).map_err(failure)?;
-            let entries = server.entries(date).map_err(failure)?;
+            let entries = Cache::entries(list, date).map_err(failure)?;
             let lines: Vec<String> = entries
                 .iter()
                 .map(|e| format!("{} {}", e.date, e.title))
@@ -237,6 +307,7 @@ fn answer(path: &str, query: &str) -> Result<Answer, Answer> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

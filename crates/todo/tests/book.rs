@@ -1,6 +1,8 @@
 //! Ports of the book's test suites (sasa1977/elixir-in-action, `todo_release/test`):
 //! `list_test.exs`, `cache_test.exs`, plus seed 002's two IEx recovery sessions.
 
+#![allow(clippy::unwrap_used)] // a test fails loudly on the first unexpected error
+
 mod common;
 
 use common::{date, exclusive, start};

@@ -9,12 +9,14 @@
 //! [`Report`]; anything it starts it stops before returning, so the next one starts clean.
 //!
 //! The to-do cache comparison of seed 002 (registry cache against ETS cache, 1 and 100
-//! clients, `Cache.server_process("list #{:rand.uniform(100)}")`) goes here once the `todo`
-//! crate is in the workspace: four workloads, `cache_registry_1`, `cache_registry_100`,
-//! `cache_ets_1`, `cache_ets_100`, and two comparisons (see the comments in both functions).
+//! clients, `Cache.server_process("list #{:rand.uniform(100)}")`) goes here: four workloads,
+//! `cache_registry_1`, `cache_registry_100`, `cache_ets_1`, `cache_ets_100`, and two
+//! comparisons (see the comments in both functions), with their BEAM twins (the book's two
+//! caches) in the Elixir script.
 
 use std::time::Duration;
 
+use ets::{Options, TypedTable};
 use profiler::{Profile, Report};
 use runtime::gen_server::{self, GenServer, Init, Reply, ReplyTo, StartOpts};
 use runtime::{Down, ExitReason, Pid, Ref, monitor, receive, receive_match, self_pid, send};
@@ -68,8 +70,8 @@ pub(crate) fn workloads() -> Vec<Workload> {
             key: "gen_server_call_fixed_rate",
             run: gen_server_call_fixed_rate,
         },
-        // Seed 002's cache perf test, when `todo` joins the workspace (add `todo` to
-        // benches/Cargo.toml; the BEAM twins are the book's two caches):
+        // Seed 002's cache perf test (add `todo` to benches/Cargo.toml; the BEAM twins are
+        // the book's two caches):
         //   Workload { key: "cache_registry_1", run: cache_registry_1 }, with
         //   fn cache_registry_1(s: Scale) -> Result<Report, String> {
         //       profile("seed 002 cache, registry, 1 client", 1, s.ops(100_000))
@@ -78,8 +80,14 @@ pub(crate) fn workloads() -> Vec<Workload> {
         //   Workload { key: "cache_registry_100", ... 100 clients },
         //   Workload { key: "cache_ets_1", ... }, Workload { key: "cache_ets_100", ... },
         // where the operation is `Cache::server_process(&format!("list {}", rand(1..=100)))`.
-        // ETS set lookups (`ets_set_lookup`, `ets_set_lookup_2`) go here once `ets` joins;
-        // until then the table shows the BEAM's figures alone.
+        Workload {
+            key: "ets_set_lookup",
+            run: ets_set_lookup,
+        },
+        Workload {
+            key: "ets_set_lookup_2",
+            run: ets_set_lookup_2,
+        },
     ]
 }
 
@@ -88,6 +96,8 @@ pub(crate) fn comparisons() -> Vec<(&'static str, &'static str)> {
     vec![
         ("gen_server_call", "gen_server_call_100"),
         ("gen_server_call", "ping_pong"),
+        // Seed 002's point in miniature: reading shared state from ETS against asking a server.
+        ("ets_set_lookup", "gen_server_call"),
         // Seed 002: ("cache_ets_1", "cache_registry_1"), ("cache_ets_100", "cache_registry_100").
     ]
 }
@@ -233,4 +243,39 @@ fn ping_pong(s: Scale) -> Result<Report, String> {
             },
         )
         .map_err(|e| e.to_string())
+}
+
+/// Keys in the ETS table (the BEAM twin uses the same).
+const ETS_KEYS: u64 = 1_000;
+
+/// ETS set lookups: one public set of `{K, K}` for K in 0..1000, owned by the caller and
+/// shared by every client; each client looks up the keys in turn (its own counter).
+fn ets_lookup(title: &str, clients: usize, ops: u64) -> Result<Report, String> {
+    let t: TypedTable<(u64, u64)> = TypedTable::new("bench_table_set", Options::set().public())
+        .map_err(|e| format!("cannot create the table: {e}"))?;
+    t.insert_many((0..ETS_KEYS).map(|k| (k, k)))
+        .map_err(|e| format!("cannot fill the table: {e}"))?;
+    let reader = t.clone();
+    let report = profile(title, clients, ops).run_with(
+        || 0u64,
+        move |next: &mut u64| {
+            let k = *next;
+            *next = (k + 1) % ETS_KEYS;
+            match reader.get(&k) {
+                Ok(Some(_)) => Ok(()),
+                Ok(None) => Err(format!("key {k} missing")),
+                Err(e) => Err(e.to_string()),
+            }
+        },
+    );
+    let _ = t.delete_table();
+    report.map_err(|e| e.to_string())
+}
+
+fn ets_set_lookup(s: Scale) -> Result<Report, String> {
+    ets_lookup("ETS set lookup", 1, s.ops(1_000_000))
+}
+
+fn ets_set_lookup_2(s: Scale) -> Result<Report, String> {
+    ets_lookup("ETS set lookup, 2 clients", 2, s.ops(500_000))
 }
