@@ -519,3 +519,82 @@ impl Database {
         worker(name).ok().and_then(|s| s.pid())
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::date::Date;
+
+    fn list(titles: &[&str]) -> TodoList {
+        let d: Date = "2018-12-19".parse().unwrap();
+        TodoList::from_entries(titles.iter().map(|t| (d, *t)))
+    }
+
+    /// A log of three records (a v1, b v1, a v2) cut at `cut` bytes, then recovered.
+    fn recover_cut(cut: impl Fn(usize, usize) -> usize) -> (PathBuf, usize) {
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "todo-wal-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ));
+        fs::create_dir_all(&dir).unwrap();
+        let mut log = Vec::new();
+        encode_record("a", &encode_list(&list(&["one"])), &mut log);
+        encode_record("b", &encode_list(&list(&["two"])), &mut log);
+        let third = log.len();
+        encode_record("a", &encode_list(&list(&["one", "three"])), &mut log);
+        let end = cut(third, log.len());
+        log.truncate(end);
+        // What a preallocated log holds after its records.
+        log.extend(std::iter::repeat_n(0u8, 4096));
+        fs::write(log_path(&dir, 1), &log).unwrap();
+        let n = recover(&dir, 1).unwrap();
+        (dir, n)
+    }
+
+    fn stored(dir: &Path, name: &str) -> TodoList {
+        decode_list(&fs::read(dir.join(file_name(name))).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn a_log_cut_in_the_middle_of_a_record_recovers_exactly_the_complete_ones() {
+        // A crash while the last record was being written: at every byte of it.
+        for back in 1..40 {
+            let (dir, n) = recover_cut(|_, end| end - back);
+            assert_eq!(n, 2);
+            assert_eq!(stored(&dir, "a"), list(&["one"]), "cut {back} bytes early");
+            assert_eq!(stored(&dir, "b"), list(&["two"]));
+            assert!(!log_path(&dir, 1).exists(), "a replayed log is removed");
+            fs::remove_dir_all(dir).unwrap();
+        }
+        // Cut inside the third record's header.
+        let (dir, _) = recover_cut(|third, _| third + 5);
+        assert_eq!(stored(&dir, "a"), list(&["one"]));
+        fs::remove_dir_all(dir).unwrap();
+        // Whole: the last record of a list wins.
+        let (dir, n) = recover_cut(|_, end| end);
+        assert_eq!(n, 2);
+        assert_eq!(stored(&dir, "a"), list(&["one", "three"]));
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_corrupt_record_ends_the_replay() {
+        // A record whose checksum fails (a torn sector) is not applied, nor anything after it.
+        let dir = std::env::temp_dir().join(format!("todo-wal-flip-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let mut log = Vec::new();
+        encode_record("a", &encode_list(&list(&["one"])), &mut log);
+        let second = log.len();
+        encode_record("a", &encode_list(&list(&["one", "two"])), &mut log);
+        encode_record("b", &encode_list(&list(&["b"])), &mut log);
+        log[second + 20] ^= 1;
+        fs::write(log_path(&dir, 1), &log).unwrap();
+        assert_eq!(recover(&dir, 1).unwrap(), 1);
+        assert_eq!(stored(&dir, "a"), list(&["one"]));
+        assert!(!dir.join(file_name("b")).exists());
+        fs::remove_dir_all(dir).unwrap();
+    }
+}
