@@ -9,8 +9,14 @@
 //! 2. the name registry (`registry::NAMES`);
 //! 3. one process's `inbox` lock, always the innermost, never two at once.
 //!
-//! A table shard lock is only held for a lookup and never while taking another lock. No runtime
-//! lock is held while user code runs (exit hooks, receive predicates, message destructors).
+//! A table shard lock comes before all of these: `with_proc` holds a shard's read lock while it
+//! takes one process's `state` or `inbox` lock, and no code takes a shard lock while it holds
+//! any other runtime lock. No runtime lock is held while user code runs (exit hooks, receive
+//! predicates, destructors of messages and hooks that are dropped undelivered).
+//!
+//! A dying process is marked dead first (under its `state` lock) and leaves the table last,
+//! when its death procedure is complete, so `exit` can tell a death in progress on another
+//! thread from a finished one and wait for it.
 
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet, VecDeque};
