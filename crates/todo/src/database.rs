@@ -6,7 +6,9 @@
 //!
 //! 1. A worker takes every `store` waiting in its mailbox (group commit: one batch), appends a
 //!    record per list to its write-ahead log, and makes the log durable with one `fdatasync`.
-//! 2. It then replies to every caller. The list's new snapshot is kept in memory (reads are
+//! 2. It then replies to every caller: a [`Database::store`] call, or the completion that a
+//!    to-do server handed over with its write (the server does not wait for the disk: the
+//!    worker publishes the list and answers the server's client itself, see `server.rs`). The list's new snapshot is kept in memory (reads are
 //!    served from there) and written to its file only when the log is rotated or the worker
 //!    stops: a busy list costs one log append per batch, not a file creation and a rename per
 //!    change.
@@ -89,7 +91,34 @@ pub(crate) enum DbCall {
 
 pub(crate) enum DbReply {
     Stored(Result<(), DbError>),
-    Got(Result<Option<TodoList>, DbError>),
+    /// The list, and whether that version is durable (not a write still in the batch).
+    Got(Result<Option<TodoList>, DbError>, bool),
+}
+
+/// What runs once a write handed over with [`Database::store_then`] is durable (`Ok`) or has
+/// failed; it runs in the worker's process.
+pub(crate) type Done = Box<dyn FnOnce(Result<(), DbError>) + Send>;
+
+/// A write whose completion the worker runs.
+pub(crate) struct StoreThen {
+    name: String,
+    snapshot: Vec<u8>,
+    done: Done,
+}
+
+/// Who learns that a write is durable.
+enum Waiter {
+    Call(ReplyTo<DbReply>),
+    Then(Done),
+}
+
+impl Waiter {
+    fn answer(self, r: Result<(), DbError>) {
+        match self {
+            Waiter::Call(from) => from.reply(DbReply::Stored(r)),
+            Waiter::Then(done) => done(r),
+        }
+    }
 }
 
 /// The checkpoint process is done with the old log.
@@ -98,7 +127,7 @@ struct CheckpointDone(Result<(), String>);
 struct Pending {
     name: String,
     snapshot: Arc<Vec<u8>>,
-    from: ReplyTo<DbReply>,
+    waiter: Waiter,
 }
 
 pub(crate) struct DbWorker {
@@ -209,7 +238,7 @@ impl GenServer for DbWorker {
     type Arg = WorkerArgs;
     type Call = DbCall;
     type Reply = DbReply;
-    type Cast = ();
+    type Cast = StoreThen;
     type Continue = ();
 
     fn init(a: WorkerArgs) -> Init<Self> {
@@ -258,27 +287,23 @@ impl GenServer for DbWorker {
     fn handle_call(&mut self, req: DbCall, from: ReplyTo<DbReply>) -> Reply<DbReply> {
         match req {
             DbCall::Store(name, snapshot) => {
-                self.pending.push(Pending {
-                    name,
-                    snapshot: Arc::new(snapshot),
-                    from,
-                });
-                if self.pending.len() >= MAX_BATCH {
-                    return Reply::NoReply(self.flush());
-                }
-                // Take whatever else is already queued, then commit (see handle_timeout).
-                Reply::NoReply(Next::WaitTimeout(Duration::ZERO))
+                Reply::NoReply(self.enqueue(name, snapshot, Waiter::Call(from)))
             }
             DbCall::Get(name) => {
+                let durable = !self.pending.iter().any(|p| p.name == name);
                 let r = self.get(&name);
                 let next = if self.pending.is_empty() {
                     Next::Wait
                 } else {
                     Next::WaitTimeout(Duration::ZERO)
                 };
-                Reply::ReplyThen(DbReply::Got(r), next)
+                Reply::ReplyThen(DbReply::Got(r, durable), next)
             }
         }
+    }
+
+    fn handle_cast(&mut self, s: StoreThen) -> Next {
+        self.enqueue(s.name, s.snapshot, Waiter::Then(s.done))
     }
 
     fn handle_timeout(&mut self) -> Next {
@@ -314,6 +339,19 @@ impl GenServer for DbWorker {
 }
 
 impl DbWorker {
+    fn enqueue(&mut self, name: String, snapshot: Vec<u8>, waiter: Waiter) -> Next {
+        self.pending.push(Pending {
+            name,
+            snapshot: Arc::new(snapshot),
+            waiter,
+        });
+        if self.pending.len() >= MAX_BATCH {
+            return self.flush();
+        }
+        // Take whatever else is already queued (a poll), then commit (see handle_timeout).
+        Next::WaitTimeout(Duration::ZERO)
+    }
+
     fn get(&self, name: &str) -> Result<Option<TodoList>, DbError> {
         let held = self
             .pending
@@ -365,7 +403,7 @@ impl DbWorker {
             .map_err(|e| io_err("append to", &log_path(&self.dir, self.index), e));
         if let Err(e) = logged {
             for p in batch {
-                p.from.reply(DbReply::Stored(Err(DbError::Io(e.clone()))));
+                p.waiter.answer(Err(DbError::Io(e.clone())));
             }
             // The log may end in a partial record; a fresh worker replays what is valid.
             return Next::Stop(ExitReason::custom(e));
@@ -374,7 +412,7 @@ impl DbWorker {
         for p in batch {
             // In order, so the last version of each list in the batch stays.
             self.unwritten.insert(p.name, p.snapshot);
-            p.from.reply(DbReply::Stored(Ok(())));
+            p.waiter.answer(Ok(()));
         }
         if self.log_len >= LOG_ROTATE_BYTES && !self.checkpointing {
             if let Err(e) = self.write_unwritten() {
@@ -488,16 +526,35 @@ impl Database {
             Some(STORE_TIMEOUT),
         ) {
             Ok(DbReply::Stored(r)) => r,
-            Ok(DbReply::Got(_)) => Err(DbError::Io("unexpected reply".into())),
+            Ok(DbReply::Got(..)) => Err(DbError::Io("unexpected reply".into())),
             Err(e) => Err(DbError::Unavailable(e)),
         }
     }
 
+    /// Hands a write to the list's worker without waiting: `done` runs in the worker once the
+    /// write is durable, or has failed. Returns the worker's pid, which the caller monitors:
+    /// if the worker dies, `done` may never run.
+    pub(crate) fn store_then(name: &str, list: &TodoList, done: Done) -> Result<Pid, DbError> {
+        let w = worker(name)?;
+        let pid = w.pid().ok_or(DbError::Unavailable(CallError::NoProc))?;
+        w.cast(StoreThen {
+            name: name.to_owned(),
+            snapshot: encode_list(list),
+            done,
+        });
+        Ok(pid)
+    }
+
     /// The stored list, `None` if there is none.
     pub fn get(name: &str) -> Result<Option<TodoList>, DbError> {
+        Self::get_durable(name).map(|(list, _)| list)
+    }
+
+    /// The stored list, and whether that version is durable (not a write still in flight).
+    pub(crate) fn get_durable(name: &str) -> Result<(Option<TodoList>, bool), DbError> {
         let w = worker(name)?;
         match w.call_timeout(DbCall::Get(name.to_owned()), Some(STORE_TIMEOUT)) {
-            Ok(DbReply::Got(r)) => r,
+            Ok(DbReply::Got(r, durable)) => r.map(|l| (l, durable)),
             Ok(DbReply::Stored(_)) => Err(DbError::Io("unexpected reply".into())),
             Err(e) => Err(DbError::Unavailable(e)),
         }

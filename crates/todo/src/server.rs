@@ -6,23 +6,31 @@
 //! after an idle time without requests; it is a temporary child, so the next request simply
 //! starts it again from disk.
 //!
-//! Beyond the book, a server publishes its list in the lists table ([`LISTS_TABLE`], owned by
-//! the cache) once it is loaded and after every durable change, *before* it replies, so that
-//! [`Cache::entries`](crate::Cache::entries) can answer a read from the caller's own process
-//! (an acknowledged change is always visible there; a published list is always durable).
+//! Beyond the book:
+//! - A change does not hold the server while the disk works. The server applies it, hands the
+//!   new list to the list's database worker with the caller's reply address, and takes the
+//!   next request; the worker answers the caller once the write is durable. Writes of one list
+//!   reach its worker in order, so changes are answered in order. The server monitors the
+//!   worker: if the worker dies, writes in flight may be lost with it, so the server stops
+//!   (its waiting callers get an error) and the next request loads what is durable.
+//! - Durable lists are published in the lists table ([`LISTS_TABLE`], owned by the cache): by
+//!   the worker after each write, before it answers, and by the server once loaded, so
+//!   [`Cache::entries`](crate::Cache::entries) answers a read from the caller's own process
+//!   and sees every change acknowledged before it. The server's own `entries` answers from its
+//!   state, which may include a change whose write is still on its way to the disk.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use ets::TypedTable;
 use runtime::{
-    CallError, ExitReason, GenServer, Init, Next, Pid, Reply, ReplyTo, Server, StartError,
-    StartOpts, is_alive, self_pid,
+    CallError, Down, ExitReason, GenServer, Init, Message, Next, Pid, Ref, Reply, ReplyTo, Server,
+    StartError, StartOpts, monitor, self_pid,
 };
 use thiserror::Error;
 
 use crate::cache::LISTS_TABLE;
-use crate::database::{Database, DbError};
+use crate::database::{Database, DbError, Done};
 use crate::date::Date;
 use crate::list::{Entry, TodoList};
 use crate::registry::{Key, ProcessRegistry};
@@ -91,8 +99,11 @@ pub(crate) type ListRow = (String, Pid, Arc<TodoList>);
 
 pub(crate) struct TodoServerState {
     name: String,
+    /// The list with every change handed to the database (durable or on its way).
     list: Arc<TodoList>,
     idle: Duration,
+    /// The database worker this server has handed writes to, monitored.
+    worker: Option<(Pid, Ref)>,
 }
 
 impl GenServer for TodoServerState {
@@ -123,36 +134,37 @@ impl GenServer for TodoServerState {
             name: a.name,
             list: Arc::new(TodoList::new()),
             idle: a.idle,
+            worker: None,
         };
         Init::OkThen(s, Next::Continue(Load))
     }
 
     fn handle_continue(&mut self, _: Load) -> Next<Load> {
-        match Database::get(&self.name) {
-            Ok(Some(list)) => self.list = Arc::new(list),
-            Ok(None) => {}
+        let durable = match Database::get_durable(&self.name) {
+            Ok((Some(list), durable)) => {
+                self.list = Arc::new(list);
+                durable
+            }
+            Ok((None, durable)) => durable,
             // A list that cannot be loaded is not served (it would be overwritten): the server
             // stops, callers get the reason, the file stays for inspection.
             Err(e) => return Next::Stop(ExitReason::custom(e.to_string())),
+        };
+        // A version still in the database's batch is published by its write, once durable.
+        if durable {
+            publish(&self.name, self_pid(), self.list.clone());
         }
-        self.publish();
         Next::WaitTimeout(self.idle)
     }
 
-    fn handle_call(&mut self, req: TodoCall, _from: ReplyTo<TodoReply>) -> Reply<TodoReply, Load> {
+    fn handle_call(&mut self, req: TodoCall, from: ReplyTo<TodoReply>) -> Reply<TodoReply, Load> {
         let reply = match req {
             TodoCall::Add(date, title) => {
                 let mut next = TodoList::clone(&self.list);
                 let id = next.add_entry(date, title);
-                TodoReply::Added(self.commit(next).map(|()| id))
+                return self.write(next, from, TodoReply::Added(Ok(id)));
             }
-            TodoCall::Entries(date) => {
-                // The lists table may be new (the cache restarted): publish again.
-                if !lists_table().is_some_and(|t| t.member(&self.name).unwrap_or(false)) {
-                    self.publish();
-                }
-                TodoReply::Entries(self.list.entries(date))
-            }
+            TodoCall::Entries(date) => TodoReply::Entries(self.list.entries(date)),
             TodoCall::Update(id, date, title) => {
                 let mut next = TodoList::clone(&self.list);
                 let found = next.update_entry(id, |e| {
@@ -163,24 +175,38 @@ impl GenServer for TodoServerState {
                         e.title = t;
                     }
                 });
-                TodoReply::Changed(if found {
-                    self.commit(next)
+                if !found {
+                    TodoReply::Changed(Err(self.no_entry(id)))
                 } else {
-                    Err(self.no_entry(id))
-                })
+                    return self.write(next, from, TodoReply::Changed(Ok(())));
+                }
             }
             TodoCall::Delete(id) => {
                 let mut next = TodoList::clone(&self.list);
-                let found = next.delete_entry(id);
-                TodoReply::Changed(if found {
-                    self.commit(next)
+                if !next.delete_entry(id) {
+                    TodoReply::Changed(Err(self.no_entry(id)))
                 } else {
-                    Err(self.no_entry(id))
-                })
+                    return self.write(next, from, TodoReply::Changed(Ok(())));
+                }
             }
             TodoCall::Size => TodoReply::Size(self.list.size()),
         };
         Reply::ReplyThen(reply, Next::WaitTimeout(self.idle))
+    }
+
+    fn handle_info(&mut self, msg: Message) -> Next<Load> {
+        if let Ok(d) = msg.downcast::<Down>()
+            && self.worker.is_some_and(|(_, m)| m == d.monitor)
+        {
+            // Writes handed to the worker may be lost with it, and their callers are waiting
+            // on this server: it stops, they get an error, the next request loads the list
+            // from what the database has made durable.
+            return Next::Stop(ExitReason::custom(format!(
+                "the database worker of list {:?} died: {}",
+                self.name, d.reason
+            )));
+        }
+        Next::WaitTimeout(self.idle)
     }
 
     fn handle_timeout(&mut self) -> Next<Load> {
@@ -201,28 +227,51 @@ fn lists_table() -> Option<TypedTable<ListRow>> {
     TypedTable::whereis(LISTS_TABLE)
 }
 
-impl TodoServerState {
-    /// Stores the new list; only once it is durable does it become the server's state.
-    fn commit(&mut self, next: TodoList) -> Result<(), TodoError> {
-        Database::store(&self.name, &next)?;
-        self.list = Arc::new(next);
-        self.publish();
-        Ok(())
+/// Puts a durable list in the lists table.
+fn publish(name: &str, server: Pid, list: Arc<TodoList>) {
+    if let Some(t) = lists_table() {
+        let _ = t.insert((name.to_owned(), server, list));
     }
+}
 
-    /// Puts the list in the lists table, unless another live server has published it there
-    /// (this one has been killed, and its thread has not stopped yet: its list is older).
-    fn publish(&self) {
-        let Some(t) = lists_table() else { return };
-        let me = self_pid();
-        let row: ListRow = (self.name.clone(), me, self.list.clone());
-        let _ = t.update_or_insert(&self.name, row.clone(), |old| {
-            if old.1 != me && is_alive(old.1) && !is_alive(me) {
-                old.clone()
+impl TodoServerState {
+    /// Hands the new list to the database and goes on without waiting for the disk: the
+    /// database worker, once the write is durable, publishes the list and answers the caller
+    /// with `answer` (or with the error). Writes of one list reach its worker in order, so
+    /// the log, the lists table and the answers follow the order of the calls.
+    fn write(
+        &mut self,
+        next: TodoList,
+        from: ReplyTo<TodoReply>,
+        answer: TodoReply,
+    ) -> Reply<TodoReply, Load> {
+        let list = Arc::new(next);
+        let is_add = matches!(answer, TodoReply::Added(_));
+        let failed = move |e: DbError| {
+            if is_add {
+                TodoReply::Added(Err(e.into()))
             } else {
-                row.clone()
+                TodoReply::Changed(Err(e.into()))
             }
+        };
+        let (name, server, published) = (self.name.clone(), self_pid(), list.clone());
+        let done: Done = Box::new(move |r: Result<(), DbError>| match r {
+            Ok(()) => {
+                publish(&name, server, published);
+                from.reply(answer);
+            }
+            Err(e) => from.reply(failed(e)),
         });
+        match Database::store_then(&self.name, &list, done) {
+            Ok(worker) => {
+                self.list = list;
+                if self.worker.is_none_or(|(w, _)| w != worker) {
+                    self.worker = Some((worker, monitor(worker)));
+                }
+                Reply::NoReply(Next::WaitTimeout(self.idle))
+            }
+            Err(e) => Reply::ReplyThen(failed(e), Next::WaitTimeout(self.idle)),
+        }
     }
 
     fn no_entry(&self, id: u64) -> TodoError {

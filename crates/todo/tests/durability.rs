@@ -354,3 +354,49 @@ fn a_corrupt_list_file_is_reported_and_other_lists_work() {
     assert_eq!(std::fs::read(&file).unwrap(), bytes);
     system.stop().unwrap();
 }
+
+#[test]
+fn concurrent_writes_to_one_list_are_all_acknowledged_in_order() {
+    // A list's server does not wait for the disk between changes, so writes from many clients
+    // to one list share the database's group commits; each is answered once durable, and ids
+    // follow the order the server took the calls in.
+    let _x = exclusive();
+    let dir = data_dir("one-list");
+    let system = start(&dir);
+    let tasks: Vec<Task<Vec<u64>>> = (0..8)
+        .map(|c| {
+            Task::spawn(move || {
+                let s = Cache::server_process("shared").unwrap();
+                (0..50)
+                    .map(|n| {
+                        s.add_entry(date("2018-12-19"), format!("c{c}-{n}"))
+                            .unwrap()
+                    })
+                    .collect()
+            })
+        })
+        .collect();
+    let mut ids: Vec<u64> = Vec::new();
+    for t in tasks {
+        let mine = t.join().unwrap();
+        assert!(
+            mine.windows(2).all(|w| w[0] < w[1]),
+            "one client's ids rise"
+        );
+        ids.extend(mine);
+    }
+    ids.sort_unstable();
+    assert_eq!(ids, (1..=400).collect::<Vec<u64>>());
+    // All of it is what a fresh server loads.
+    let s = Cache::server_process("shared").unwrap();
+    let m = monitor(s.pid());
+    exit(s.pid(), ExitReason::Kill);
+    let _: Down = receive_match(|d: &Down| d.monitor == m);
+    let again = Cache::server_process("shared").unwrap();
+    assert_eq!(again.size().unwrap(), 400);
+    assert_eq!(
+        Cache::entries("shared", date("2018-12-19")).unwrap().len(),
+        400
+    );
+    system.stop().unwrap();
+}
