@@ -505,6 +505,18 @@ fn deliver_link_exit(from: Pid, to: Pid, reason: &ExitReason, work: &mut Work) {
     }
 }
 
+/// The exit signal of `from`, which died before the link recorded on `to`'s side existed on
+/// its own side (a spawn_link racing with a kill): delivered now along that link.
+pub(crate) fn late_link_exit(from: Pid, to: Pid, reason: &ExitReason) {
+    system(|| {
+        let mut work = Vec::new();
+        deliver_link_exit(from, to, reason, &mut work);
+        while let Some((p, reason, taken)) = work.pop() {
+            exit_one(&p, reason, taken, &mut work);
+        }
+    });
+}
+
 /// A monitor's Down notification, placed only if the watcher still holds the monitor, so that
 /// after `demonitor` returns no Down for it is placed in the queue.
 pub(crate) fn deliver_down(watcher: Pid, r: Ref, pid: Pid, reason: &ExitReason) {

@@ -117,7 +117,21 @@ pub fn spawn_opt<F: FnOnce() + Send + 'static>(
             crate::process::unwind_dead(&parent);
         }
         a.links.insert(child.pid);
-        b.links.insert(parent.pid);
+        if child.is_alive() {
+            b.links.insert(parent.pid);
+        } else {
+            // Someone who found the child in the table (a sweep of `processes()`) killed it
+            // before this link existed: the link fires now, as it would have right after an
+            // atomic spawn_link.
+            let reason = b.exit_reason.clone().unwrap_or(ExitReason::Killed);
+            drop(b);
+            drop(a);
+            crate::process::late_link_exit(child.pid, parent.pid, &reason);
+            if !parent.is_alive() {
+                worker.start(Box::new(|| {}));
+                crate::process::unwind_dead(&parent);
+            }
+        }
     }
     let monitor = opts
         .monitor
