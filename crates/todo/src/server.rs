@@ -285,12 +285,12 @@ impl TodoServerState {
 /// A handle to the server of one list (from [`Cache::server_process`](crate::Cache)).
 #[derive(Clone, Debug, PartialEq)]
 pub struct TodoServer {
-    name: String,
+    name: Arc<str>,
     server: Server<TodoServerState>,
 }
 
 impl TodoServer {
-    pub(crate) fn new(name: String, pid: Pid) -> Self {
+    pub(crate) fn new(name: Arc<str>, pid: Pid) -> Self {
         TodoServer {
             name,
             server: Server::from_pid(pid),
@@ -325,7 +325,7 @@ impl TodoServer {
         self.server
             .call_timeout(req, Some(Duration::from_secs(30)))
             .map_err(|reason| TodoError::Unavailable {
-                list: self.name.clone(),
+                list: self.name.to_string(),
                 reason,
             })
     }
@@ -377,7 +377,7 @@ impl TodoServer {
 
     fn bad_reply(&self) -> TodoError {
         TodoError::Unavailable {
-            list: self.name.clone(),
+            list: self.name.to_string(),
             reason: CallError::Exit(ExitReason::custom("bad_reply")),
         }
     }
