@@ -7,7 +7,9 @@
 //!   operations: the figure is total operations over the wall time from the start signal to the
 //!   last client's end (with 100 clients and 10 workers, most checkouts wait in the queue and
 //!   are served by a checkin's hand-off);
-//! - a transaction whose closure makes one GenServer call on the worker.
+//! - a transaction whose closure makes one GenServer call on the worker;
+//! - as a baseline, the same 1 and 100 client loops making one plain GenServer call each: a
+//!   checkout is a call and a checkin a cast, so this is the floor of a server-based pool.
 //!
 //! Run with `cargo bench -p benches --bench pool`. `benches/beam/pool.exs` is a BEAM reference
 //! with the same workloads (a poolboy-like pool in plain Elixir, not poolboy itself).
@@ -113,6 +115,55 @@ fn one_client(c: &mut Criterion) {
 
 struct Done;
 
+/// The floor of the server-based design: the same client loops, each doing one plain call to a
+/// GenServer instead of a checkout+checkin (a checkout is a call; a checkin is a cast).
+fn baseline(c: &mut Criterion) {
+    let mut g = c.benchmark_group("baseline: GenServer call");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("1 client", |b| {
+        b.iter_custom(|iters| {
+            let s = gen_server::start::<Echo>((), StartOpts::new()).expect("start");
+            let start = Instant::now();
+            for i in 0..iters {
+                black_box(s.call(black_box(i)).expect("call"));
+            }
+            let t = start.elapsed();
+            s.stop(runtime::ExitReason::Normal, None).expect("stop");
+            t
+        });
+    });
+    g.bench_function("100 clients", |b| {
+        b.iter_custom(|iters| {
+            let s = gen_server::start::<Echo>((), StartOpts::new()).expect("start");
+            let me = runtime::self_pid();
+            let per = iters.div_ceil(CLIENTS as u64).max(1);
+            let clients: Vec<Pid> = (0..CLIENTS)
+                .map(|_| {
+                    let s = s.clone();
+                    runtime::spawn(move || {
+                        let () = receive();
+                        for i in 0..per {
+                            black_box(s.call(black_box(i)).expect("call"));
+                        }
+                        send(me, Done);
+                    })
+                })
+                .collect();
+            let start = Instant::now();
+            for c in &clients {
+                send(*c, ());
+            }
+            for _ in 0..CLIENTS {
+                let Done = receive();
+            }
+            let t = start.elapsed();
+            s.stop(runtime::ExitReason::Normal, None).expect("stop");
+            t.mul_f64(iters as f64 / (per * CLIENTS as u64) as f64)
+        });
+    });
+    g.finish();
+}
+
 fn transaction(c: &mut Criterion) {
     let mut g = c.benchmark_group("pool transaction");
     g.throughput(Throughput::Elements(1));
@@ -147,6 +198,7 @@ fn benches() {
     let mut c = config().configure_from_args();
     one_client(&mut c);
     transaction(&mut c);
+    baseline(&mut c);
 }
 
 criterion_main!(benches);
