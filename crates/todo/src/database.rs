@@ -531,18 +531,15 @@ impl Database {
         }
     }
 
-    /// Hands a write to the list's worker without waiting: `done` runs in the worker once the
-    /// write is durable, or has failed. Returns the worker's pid, which the caller monitors:
-    /// if the worker dies, `done` may never run.
-    pub(crate) fn store_then(name: &str, list: &TodoList, done: Done) -> Result<Pid, DbError> {
-        let w = worker(name)?;
-        let pid = w.pid().ok_or(DbError::Unavailable(CallError::NoProc))?;
-        w.cast(StoreThen {
+    /// Hands a write to `worker` (the list's worker, [`Database::worker_pid`]) without
+    /// waiting: `done` runs in the worker once the write is durable, or has failed. The
+    /// caller monitors the worker: if it dies, `done` may never run (it is dropped).
+    pub(crate) fn store_then(worker: Pid, name: &str, list: &TodoList, done: Done) {
+        Server::<DbWorker>::from_pid(worker).cast(StoreThen {
             name: name.to_owned(),
             snapshot: encode_list(list),
             done,
         });
-        Ok(pid)
     }
 
     /// The stored list, `None` if there is none.

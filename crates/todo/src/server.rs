@@ -20,6 +20,7 @@
 //!   state, which may include a change whose write is still on its way to the disk.
 
 use std::sync::Arc;
+use std::sync::mpsc::{RecvTimeoutError, SyncSender, sync_channel};
 use std::time::Duration;
 
 use ets::TypedTable;
@@ -86,6 +87,28 @@ pub(crate) enum TodoReply {
     Size(usize),
 }
 
+/// A change sent as a cast with a one-shot channel for its answer (see [`TodoServer::change`]).
+pub(crate) struct Change(TodoCall, SyncSender<TodoReply>);
+
+/// Where the answer to a change goes.
+pub(crate) enum Replier {
+    /// The caller of a GenServer call.
+    Call(ReplyTo<TodoReply>),
+    /// A one-shot channel; dropped unanswered if the server or the worker dies first.
+    Channel(SyncSender<TodoReply>),
+}
+
+impl Replier {
+    fn reply(self, r: TodoReply) {
+        match self {
+            Replier::Call(from) => from.reply(r),
+            Replier::Channel(tx) => {
+                let _ = tx.send(r);
+            }
+        }
+    }
+}
+
 /// The loading step run right after init.
 pub(crate) struct Load;
 
@@ -110,7 +133,7 @@ impl GenServer for TodoServerState {
     type Arg = ServerArgs;
     type Call = TodoCall;
     type Reply = TodoReply;
-    type Cast = ();
+    type Cast = Change;
     type Continue = Load;
 
     fn init(a: ServerArgs) -> Init<Self> {
@@ -159,39 +182,15 @@ impl GenServer for TodoServerState {
 
     fn handle_call(&mut self, req: TodoCall, from: ReplyTo<TodoReply>) -> Reply<TodoReply, Load> {
         let reply = match req {
-            TodoCall::Add(date, title) => {
-                let mut next = TodoList::clone(&self.list);
-                let id = next.add_entry(date, title);
-                return self.write(next, from, TodoReply::Added(Ok(id)));
-            }
             TodoCall::Entries(date) => TodoReply::Entries(self.list.entries(date)),
-            TodoCall::Update(id, date, title) => {
-                let mut next = TodoList::clone(&self.list);
-                let found = next.update_entry(id, |e| {
-                    if let Some(d) = date {
-                        e.date = d;
-                    }
-                    if let Some(t) = title {
-                        e.title = t;
-                    }
-                });
-                if !found {
-                    TodoReply::Changed(Err(self.no_entry(id)))
-                } else {
-                    return self.write(next, from, TodoReply::Changed(Ok(())));
-                }
-            }
-            TodoCall::Delete(id) => {
-                let mut next = TodoList::clone(&self.list);
-                if !next.delete_entry(id) {
-                    TodoReply::Changed(Err(self.no_entry(id)))
-                } else {
-                    return self.write(next, from, TodoReply::Changed(Ok(())));
-                }
-            }
             TodoCall::Size => TodoReply::Size(self.list.size()),
+            change => return Reply::NoReply(self.change(change, Replier::Call(from))),
         };
         Reply::ReplyThen(reply, Next::WaitTimeout(self.idle))
+    }
+
+    fn handle_cast(&mut self, Change(req, tx): Change) -> Next<Load> {
+        self.change(req, Replier::Channel(tx))
     }
 
     fn handle_info(&mut self, msg: Message) -> Next<Load> {
@@ -235,17 +234,52 @@ fn publish(name: &str, server: Pid, list: Arc<TodoList>) {
 }
 
 impl TodoServerState {
+    /// Applies a change and answers `to`: at once if it changes nothing (no such entry),
+    /// otherwise once it is durable (see [`write`](Self::write)).
+    fn change(&mut self, req: TodoCall, to: Replier) -> Next<Load> {
+        let mut next = TodoList::clone(&self.list);
+        let outcome = match req {
+            TodoCall::Add(date, title) => Ok(TodoReply::Added(Ok(next.add_entry(date, title)))),
+            TodoCall::Update(id, date, title) => {
+                let found = next.update_entry(id, |e| {
+                    if let Some(d) = date {
+                        e.date = d;
+                    }
+                    if let Some(t) = title {
+                        e.title = t;
+                    }
+                });
+                if found {
+                    Ok(TodoReply::Changed(Ok(())))
+                } else {
+                    Err(TodoReply::Changed(Err(self.no_entry(id))))
+                }
+            }
+            TodoCall::Delete(id) => {
+                if next.delete_entry(id) {
+                    Ok(TodoReply::Changed(Ok(())))
+                } else {
+                    Err(TodoReply::Changed(Err(self.no_entry(id))))
+                }
+            }
+            // Not changes: answered from the state.
+            TodoCall::Entries(date) => Err(TodoReply::Entries(self.list.entries(date))),
+            TodoCall::Size => Err(TodoReply::Size(self.list.size())),
+        };
+        match outcome {
+            Ok(answer) => self.write(next, to, answer),
+            Err(now) => {
+                to.reply(now);
+                Next::WaitTimeout(self.idle)
+            }
+        }
+    }
+
     /// Hands the new list to the database and goes on without waiting for the disk: the
-    /// database worker, once the write is durable, publishes the list and answers the caller
-    /// with `answer` (or with the error). Writes of one list reach its worker in order, so
-    /// the log, the lists table and the answers follow the order of the calls.
-    fn write(
-        &mut self,
-        next: TodoList,
-        from: ReplyTo<TodoReply>,
-        answer: TodoReply,
-    ) -> Reply<TodoReply, Load> {
-        let list = Arc::new(next);
+    /// database worker, once the write is durable, publishes the list and answers `to` with
+    /// `answer` (or with the error). Writes of one list reach its worker in order, so the
+    /// log, the lists table and the answers follow the order of the requests.
+    fn write(&mut self, next: TodoList, to: Replier, answer: TodoReply) -> Next<Load> {
         let is_add = matches!(answer, TodoReply::Added(_));
         let failed = move |e: DbError| {
             if is_add {
@@ -254,24 +288,25 @@ impl TodoServerState {
                 TodoReply::Changed(Err(e.into()))
             }
         };
+        let Some(worker) = Database::worker_pid(&self.name) else {
+            to.reply(failed(DbError::Unavailable(CallError::NoProc)));
+            return Next::WaitTimeout(self.idle);
+        };
+        let list = Arc::new(next);
         let (name, server, published) = (self.name.clone(), self_pid(), list.clone());
         let done: Done = Box::new(move |r: Result<(), DbError>| match r {
             Ok(()) => {
                 publish(&name, server, published);
-                from.reply(answer);
+                to.reply(answer);
             }
-            Err(e) => from.reply(failed(e)),
+            Err(e) => to.reply(failed(e)),
         });
-        match Database::store_then(&self.name, &list, done) {
-            Ok(worker) => {
-                self.list = list;
-                if self.worker.is_none_or(|(w, _)| w != worker) {
-                    self.worker = Some((worker, monitor(worker)));
-                }
-                Reply::NoReply(Next::WaitTimeout(self.idle))
-            }
-            Err(e) => Reply::ReplyThen(failed(e), Next::WaitTimeout(self.idle)),
+        Database::store_then(worker, &self.name, &list, done);
+        self.list = list;
+        if self.worker.is_none_or(|(w, _)| w != worker) {
+            self.worker = Some((worker, monitor(worker)));
         }
+        Next::WaitTimeout(self.idle)
     }
 
     fn no_entry(&self, id: u64) -> TodoError {
@@ -330,9 +365,32 @@ impl TodoServer {
             })
     }
 
+    /// Sends a change and waits for its answer, which comes once the change is durable.
+    ///
+    /// Not a GenServer call: the change goes as a cast with a one-shot channel, and the
+    /// database worker answers on the channel. A call's caller waits in the runtime's receive,
+    /// which spins before it parks; a change waits for the disk (milliseconds), so that spin
+    /// is pure cost, and under load the largest one of a write. The channel's sender travels
+    /// with the change: if the server or the worker dies before answering, it is dropped with
+    /// them, and the caller gets an error at once, as a call's caller would.
+    fn change(&self, req: TodoCall) -> Result<TodoReply, TodoError> {
+        let (tx, rx) = sync_channel(1);
+        self.server.cast(Change(req, tx));
+        rx.recv_timeout(Duration::from_secs(30))
+            .map_err(|e| TodoError::Unavailable {
+                list: self.name.to_string(),
+                reason: match e {
+                    RecvTimeoutError::Timeout => CallError::Timeout,
+                    RecvTimeoutError::Disconnected => CallError::Exit(ExitReason::custom(
+                        "the list's server or database worker stopped before answering",
+                    )),
+                },
+            })
+    }
+
     /// Adds an entry; returns its id once the list is durably stored.
     pub fn add_entry(&self, date: Date, title: impl Into<String>) -> Result<u64, TodoError> {
-        match self.call(TodoCall::Add(date, title.into()))? {
+        match self.change(TodoCall::Add(date, title.into()))? {
             TodoReply::Added(r) => r,
             _ => Err(self.bad_reply()),
         }
@@ -353,7 +411,7 @@ impl TodoServer {
         date: Option<Date>,
         title: Option<String>,
     ) -> Result<(), TodoError> {
-        match self.call(TodoCall::Update(id, date, title))? {
+        match self.change(TodoCall::Update(id, date, title))? {
             TodoReply::Changed(r) => r,
             _ => Err(self.bad_reply()),
         }
@@ -361,7 +419,7 @@ impl TodoServer {
 
     /// Deletes an entry; returns once durable.
     pub fn delete_entry(&self, id: u64) -> Result<(), TodoError> {
-        match self.call(TodoCall::Delete(id))? {
+        match self.change(TodoCall::Delete(id))? {
             TodoReply::Changed(r) => r,
             _ => Err(self.bad_reply()),
         }
