@@ -160,15 +160,18 @@ impl Proc {
     }
 
     /// Puts a value in the reply slot if `tag` is the call being waited on; otherwise drops it.
-    pub(crate) fn fill_slot(&self, tag: Ref, value: SlotValue) {
+    /// A value nobody waits for is handed back, so that the caller drops it (running the
+    /// reply's destructor) with no runtime lock held.
+    pub(crate) fn fill_slot(&self, tag: Ref, value: SlotValue) -> Result<(), SlotValue> {
         let mut inbox = self.inbox.lock();
         if inbox.closed || inbox.slot_tag != Some(tag) || inbox.slot.is_some() {
-            return;
+            return Err(value);
         }
         inbox.slot = Some(value);
         self.version.fetch_add(1, Ordering::Release);
         drop(inbox);
         self.cond.notify_one();
+        Ok(())
     }
 }
 
@@ -526,7 +529,8 @@ pub(crate) fn deliver_down(watcher: Pid, r: Ref, pid: Pid, reason: &ExitReason) 
         return;
     };
     if held.to_slot {
-        w.fill_slot(r, SlotValue::Down(reason.clone()));
+        // A Down nobody waits for any more carries only an exit reason: dropped here.
+        let _ = w.fill_slot(r, SlotValue::Down(reason.clone()));
     } else {
         w.push_system(Message::new(Down {
             monitor: r,
