@@ -229,3 +229,65 @@ fn killing_a_list_server_or_the_listener_mid_way() {
     assert_eq!((code, body.lines().count()), (200, 2));
     system.stop().unwrap();
 }
+
+/// Sends `raw` on one connection and reads until the server closes it.
+fn exchange(port: u16, raw: &str) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    s.write_all(raw.as_bytes()).unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out
+}
+
+#[test]
+fn keep_alive_pipelining_and_unreadable_requests() {
+    let _x = exclusive();
+    let dir = data_dir("http-wire");
+    let (system, port) = start_web(&dir);
+    // Two requests pipelined on one keep-alive connection (a body read and ignored), then a
+    // third that closes it: three answers, in order.
+    let out = exchange(
+        port,
+        "POST /add_entry?list=w&date=2018-12-19&title=one HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc\
+         GET /entries?list=w&date=2018-12-19 HTTP/1.1\r\nHost: x\r\n\r\n\
+         GET /nowhere HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    // (Bodies end without a newline, so an answer's status line follows the last body.)
+    let statuses: Vec<&str> = out
+        .split("HTTP/1.1 ")
+        .skip(1)
+        .filter_map(|a| a.split("\r\n").next())
+        .collect();
+    assert_eq!(statuses, ["200 OK", "200 OK", "404 Not Found"], "{out}");
+    assert!(out.contains("\r\n\r\n2018-12-19 oneHTTP/1.1 404"), "{out}");
+    // HTTP/1.0 closes after one answer unless asked otherwise.
+    let out = exchange(port, "GET /entries?list=w&date=2018-12-19 HTTP/1.0\r\n\r\n");
+    assert!(out.starts_with("HTTP/1.1 200 OK\r\n"), "{out}");
+    // What cannot be read gets an error and the connection closes.
+    for (raw, code) in [
+        ("NONSENSE\r\n\r\n", "400"),
+        ("GET / HTTP/2.0\r\n\r\n", "505"),
+        (
+            "POST /add_entry?list=w HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n",
+            "501",
+        ),
+        ("GET / HTTP/1.1\r\nContent-Length: x\r\n\r\n", "400"),
+    ] {
+        let out = exchange(port, raw);
+        assert!(
+            out.starts_with(&format!("HTTP/1.1 {code} ")),
+            "{raw:?}: {out}"
+        );
+    }
+    let big = format!("GET /{} HTTP/1.1\r\n\r\n", "a".repeat(20_000));
+    assert!(exchange(port, &big).starts_with("HTTP/1.1 431 "));
+    // The server is still fine.
+    assert_eq!(
+        http(port, "GET", "/entries?list=w&date=2018-12-19").1,
+        "2018-12-19 one"
+    );
+    system.stop().unwrap();
+}
