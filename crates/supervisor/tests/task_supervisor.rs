@@ -180,3 +180,29 @@ fn a_named_task_supervisor_under_a_supervisor() {
     assert_eq!(t.join(), Ok(2));
     stop(&top, &[]);
 }
+
+#[test]
+fn a_crashing_async_task_takes_a_caller_that_does_not_trap_exits_with_it() {
+    // Task.Supervisor.async/2 links the caller and the task: "if the task crashes, the caller
+    // crashes too".
+    let sup = tasks();
+    let s = sup.clone();
+    let (_caller, m) = runtime::spawn_monitor(move || {
+        let t = s
+            .async_task(|| -> u32 { panic!("bad input") })
+            .expect("async");
+        let _ = t.join();
+        unreachable!("the link's exit signal ends the caller first");
+    });
+    let d = receive_match_timeout(WAIT, |d: &runtime::Down| d.monitor == m).expect("Down");
+    assert!(
+        matches!(d.reason, ExitReason::Panic(ref msg) if msg.contains("bad input")),
+        "the caller died with the task's reason, not {}",
+        d.reason
+    );
+    assert!(
+        runtime::is_alive(sup.pid().expect("pid")),
+        "the supervisor is not linked to it"
+    );
+    stop(sup.as_supervisor(), &[]);
+}
