@@ -167,7 +167,15 @@ defmodule Workloads do
       w("ping_pong", 1, 100_000, scale, &echo/0, &ping/1, &stop/1),
       w("ets_set_lookup", 1, 1_000_000, scale, &ets_reader/0, fn _ -> ets_lookup(table) end, @none),
       w("ets_set_lookup_2", 2, 500_000, scale, &ets_reader/0, fn _ -> ets_lookup(table) end, @none)
-    ]
+    ] ++ cache_perf(scale)
+  end
+
+  # Seed 002's cache perf test: the seed's two caches, defined in cache_perf.exs (loaded as
+  # a library: its own Profiler.run lines do not run).
+  defp cache_perf(scale) do
+    Process.put(:cache_perf_library, true)
+    Code.require_file("cache_perf.exs", __DIR__)
+    apply(CachePerf, :workloads, [scale])
   end
 
   defp w(key, clients, ops, scale, setup, op, teardown, samples \\ 5) do

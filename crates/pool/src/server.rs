@@ -317,10 +317,10 @@ impl PoolServer {
                 demonitor_flush(mref);
             }
             self.handle_checkin(worker);
-        } else if let Some(i) = self.waiting.iter().position(|w| w.cref == cref) {
-            if let Some(w) = self.waiting.remove(i) {
-                demonitor_flush(w.mref);
-            }
+        } else if let Some(i) = self.waiting.iter().position(|w| w.cref == cref)
+            && let Some(w) = self.waiting.remove(i)
+        {
+            demonitor_flush(w.mref);
         }
     }
 

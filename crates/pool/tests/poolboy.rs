@@ -2,6 +2,8 @@
 //! case, plus the bugs poolboy's tracker records (#64, #70, #74, #122). Each test names the
 //! case it ports.
 
+#![allow(clippy::unwrap_used)] // a test fails loudly on the first unexpected error
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;

@@ -322,8 +322,8 @@ impl Profile {
             }
         }
 
-        // The seed's loop: one `:computed` per client. A client that dies instead sends a
-        // `Down` first, and counts as finished too.
+        // The seed's loop: one `:computed` per client. A client that dies before it is done
+        // is known by its `Down` instead, and counts as finished too.
         let mut finished = 0;
         while finished < n {
             let tick = progress.enabled().then_some(progress::TICK);

@@ -97,10 +97,12 @@ impl Drop for CrashCapture {
 
 pub(crate) fn report(r: &CrashReport) {
     let h = HANDLER.read().clone();
-    match h {
+    // The crashed process is ended after its report: a panicking handler must not stop that
+    // (the process would stay alive for ever, its links and monitors never fired).
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match h {
         Some(h) => h(r),
         None => eprintln!("{r}"),
-    }
+    }));
 }
 
 thread_local! {

@@ -184,9 +184,12 @@ impl<R: Send + 'static> ReplyTo<R> {
     pub fn reply(self, value: R) {
         // A process that has been killed stops here instead of replying.
         let _ = current_alive();
-        with_proc(self.pid, |p| {
+        let undelivered = with_proc(self.pid, |p| {
             p.fill_slot(self.tag, SlotValue::Reply(Message::new(value)))
         });
+        // A late reply is destroyed here, outside the table's lock: its destructor may use
+        // the runtime.
+        drop(undelivered);
     }
 }
 

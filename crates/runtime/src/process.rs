@@ -9,8 +9,14 @@
 //! 2. the name registry (`registry::NAMES`);
 //! 3. one process's `inbox` lock, always the innermost, never two at once.
 //!
-//! A table shard lock is only held for a lookup and never while taking another lock. No runtime
-//! lock is held while user code runs (exit hooks, receive predicates, message destructors).
+//! A table shard lock comes before all of these: `with_proc` holds a shard's read lock while it
+//! takes one process's `state` or `inbox` lock, and no code takes a shard lock while it holds
+//! any other runtime lock. No runtime lock is held while user code runs (exit hooks, receive
+//! predicates, destructors of messages and hooks that are dropped undelivered).
+//!
+//! A dying process is marked dead first (under its `state` lock) and leaves the table last,
+//! when its death procedure is complete, so `exit` can tell a death in progress on another
+//! thread from a finished one and wait for it.
 
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -154,15 +160,18 @@ impl Proc {
     }
 
     /// Puts a value in the reply slot if `tag` is the call being waited on; otherwise drops it.
-    pub(crate) fn fill_slot(&self, tag: Ref, value: SlotValue) {
+    /// A value nobody waits for is handed back, so that the caller drops it (running the
+    /// reply's destructor) with no runtime lock held.
+    pub(crate) fn fill_slot(&self, tag: Ref, value: SlotValue) -> Result<(), SlotValue> {
         let mut inbox = self.inbox.lock();
         if inbox.closed || inbox.slot_tag != Some(tag) || inbox.slot.is_some() {
-            return;
+            return Err(value);
         }
         inbox.slot = Some(value);
         self.version.fetch_add(1, Ordering::Release);
         drop(inbox);
         self.cond.notify_one();
+        Ok(())
     }
 }
 
@@ -499,6 +508,18 @@ fn deliver_link_exit(from: Pid, to: Pid, reason: &ExitReason, work: &mut Work) {
     }
 }
 
+/// The exit signal of `from`, which died before the link recorded on `to`'s side existed on
+/// its own side (a spawn_link racing with a kill): delivered now along that link.
+pub(crate) fn late_link_exit(from: Pid, to: Pid, reason: &ExitReason) {
+    system(|| {
+        let mut work = Vec::new();
+        deliver_link_exit(from, to, reason, &mut work);
+        while let Some((p, reason, taken)) = work.pop() {
+            exit_one(&p, reason, taken, &mut work);
+        }
+    });
+}
+
 /// A monitor's Down notification, placed only if the watcher still holds the monitor, so that
 /// after `demonitor` returns no Down for it is placed in the queue.
 pub(crate) fn deliver_down(watcher: Pid, r: Ref, pid: Pid, reason: &ExitReason) {
@@ -508,7 +529,8 @@ pub(crate) fn deliver_down(watcher: Pid, r: Ref, pid: Pid, reason: &ExitReason) 
         return;
     };
     if held.to_slot {
-        w.fill_slot(r, SlotValue::Down(reason.clone()));
+        // A Down nobody waits for any more carries only an exit reason: dropped here.
+        let _ = w.fill_slot(r, SlotValue::Down(reason.clone()));
     } else {
         w.push_system(Message::new(Down {
             monitor: r,

@@ -241,21 +241,20 @@ pub fn add_exit_hook(
     pid: Pid,
     hook: impl FnOnce(Pid, &ExitReason) + Send + 'static,
 ) -> Result<ExitHookId, NoProc> {
-    let hook: ExitHook = Box::new(hook);
+    let mut hook: Option<ExitHook> = Some(Box::new(hook));
     let id = ExitHookId(make_ref().0);
-    let added = with_proc(pid, |p| {
+    with_proc(pid, |p| {
         let mut st = p.state.lock();
-        if p.is_alive() {
-            st.hooks.push((id, hook));
-            true
-        } else {
-            false
+        if p.is_alive()
+            && let Some(h) = hook.take()
+        {
+            st.hooks.push((id, h));
         }
     });
-    if added == Some(true) {
-        Ok(id)
-    } else {
-        Err(NoProc(pid))
+    match hook {
+        None => Ok(id),
+        // Not added: the hook (user values) is dropped here, with no runtime lock held.
+        Some(_) => Err(NoProc(pid)),
     }
 }
 

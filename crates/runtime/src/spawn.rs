@@ -5,12 +5,12 @@ use std::sync::Arc;
 
 use crate::crash::{CrashReport, install_panic_hook, panic_message, report, take_panic_location};
 use crate::error::SpawnError;
-use crate::ids::{Pid, Ref};
+use crate::ids::{Pid, Ref, make_ref};
 use crate::process::{
-    DeadUnwind, ExitUnwind, Proc, current_alive, exit_process, new_process, set_current, set_pooled,
+    DeadUnwind, ExitUnwind, HeldMonitor, Proc, current_alive, deliver_down, exit_process,
+    new_process, set_current, set_pooled,
 };
 use crate::reason::ExitReason;
-use crate::signals::monitor_from;
 
 /// Options for [`spawn_opt`]: link, monitor, trap_exit, a name, a stack size.
 ///
@@ -117,14 +117,52 @@ pub fn spawn_opt<F: FnOnce() + Send + 'static>(
             crate::process::unwind_dead(&parent);
         }
         a.links.insert(child.pid);
-        b.links.insert(parent.pid);
+        if child.is_alive() {
+            b.links.insert(parent.pid);
+        } else {
+            // Someone who found the child in the table (a sweep of `processes()`) killed it
+            // before this link existed: the link fires now, as it would have right after an
+            // atomic spawn_link.
+            let reason = b.exit_reason.clone().unwrap_or(ExitReason::Killed);
+            drop(b);
+            drop(a);
+            crate::process::late_link_exit(child.pid, parent.pid, &reason);
+            if !parent.is_alive() {
+                worker.start(Box::new(|| {}));
+                crate::process::unwind_dead(&parent);
+            }
+        }
     }
-    let monitor = opts
-        .monitor
-        .then(|| monitor_from(&parent, child.pid, false));
+    let monitor = opts.monitor.then(|| monitor_child(&parent, &child));
     let pid = child.pid;
     worker.start(Box::new(move || run_process(child, f)));
     Ok(Spawned { pid, monitor })
+}
+
+/// The monitor of spawn_monitor: `monitor`, except that it is decided under the child's lock,
+/// so a child killed before the monitor exists (by someone who found it in the table) gets a
+/// Down with its real reason rather than `NoProc`, as if the monitor had existed from its
+/// creation.
+fn monitor_child(parent: &Proc, child: &Proc) -> Ref {
+    let r = make_ref();
+    let held = HeldMonitor {
+        target: child.pid,
+        to_slot: false,
+    };
+    parent.state.lock().monitors.insert(r, held);
+    let mut st = child.state.lock();
+    if child.is_alive() {
+        st.monitored_by.insert(r, parent.pid);
+        // As in `monitor_with_ref`: a parent killed meanwhile takes its record back.
+        if !parent.is_alive() {
+            st.monitored_by.remove(&r);
+        }
+    } else {
+        let reason = st.exit_reason.clone().unwrap_or(ExitReason::Killed);
+        drop(st);
+        deliver_down(parent.pid, r, child.pid, &reason);
+    }
+    r
 }
 
 /// Spawns a process running `f`.

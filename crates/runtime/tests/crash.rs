@@ -164,3 +164,27 @@ fn a_panic_propagates_through_links_as_a_panic_reason() {
     assert!(capture.reports_for(bystander.pid).is_empty());
     common::assert_probes_ended();
 }
+
+/// A crash handler that panics does not keep the crashed process from ending: its monitors
+/// fire and the next crash is reported as usual.
+#[test]
+fn a_panicking_crash_handler_does_not_stop_the_death() {
+    struct Reset;
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            runtime::reset_crash_handler();
+        }
+    }
+    {
+        let _turn = turn();
+        let _reset = Reset; // dropped before the turn
+        runtime::set_crash_handler(|_| panic!("the handler panics"));
+        let (pid, m) = spawn_monitor(|| panic!("crash"));
+        assert_eq!(down_for(m).reason, ExitReason::Panic("crash".into()));
+        assert!(!runtime::is_alive(pid));
+    }
+    let (reason, reports) = crash_of(SpawnOpts::new(), || panic!("again"));
+    assert_eq!(reason, ExitReason::Panic("again".into()));
+    assert_eq!(reports.len(), 1);
+    common::assert_probes_ended();
+}

@@ -245,3 +245,37 @@ fn exit_hook_runs_when_killed() {
     assert_eq!(p.down_now(), Some(ExitReason::Killed));
     common::assert_probes_ended();
 }
+
+/// An exit hook that cannot be added (its process is dead) is dropped with no runtime lock
+/// held: its captured values' destructors may use the runtime (here they spawn processes,
+/// enough that one lands in every shard of the process table). Run on a helper thread so that
+/// a deadlock fails the test instead of hanging it.
+#[test]
+fn a_rejected_exit_hook_is_dropped_with_no_lock_held() {
+    struct SpawnsOnDrop(Option<std::sync::mpsc::Sender<()>>);
+    impl Drop for SpawnsOnDrop {
+        fn drop(&mut self) {
+            for _ in 0..130 {
+                let (_, m) = spawn_monitor(|| {});
+                down_for(m);
+            }
+            if let Some(tx) = self.0.take() {
+                let _ = tx.send(());
+            }
+        }
+    }
+    let p = Probe::new();
+    let dead = p.pid;
+    p.stop();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let guard = SpawnsOnDrop(Some(tx));
+        let added = add_exit_hook(dead, move |_, _| drop(guard));
+        assert!(added.is_err());
+    });
+    assert!(
+        rx.recv_timeout(common::WAIT).is_ok(),
+        "the hook's destructor deadlocked"
+    );
+    common::assert_probes_ended();
+}

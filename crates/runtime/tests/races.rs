@@ -83,7 +83,7 @@ fn killed_while_sending_in_a_loop() {
     trap_exit(true);
     let me = self_pid();
     let mut pids = Vec::new();
-    for round in 0..150u64 {
+    for round in 0..100u64 {
         let s = SpawnOpts::new()
             .link()
             .monitor()
@@ -132,7 +132,7 @@ fn killed_while_sending_in_a_loop() {
 #[test]
 fn killed_through_a_link_while_sending() {
     let me = self_pid();
-    for round in 0..100u64 {
+    for round in 0..60u64 {
         let (sender, m) = spawn_monitor(move || {
             let mut i = 0u64;
             loop {
@@ -260,7 +260,7 @@ fn simultaneous_link_from_both_sides() {
 #[test]
 fn link_races_with_kill() {
     let me = self_pid();
-    for round in 0..1000 {
+    for round in 0..600 {
         let trap = round % 2 == 0;
         let target = idle();
         let barrier = Arc::new(Barrier::new(2));
@@ -326,7 +326,7 @@ fn link_races_with_kill() {
 #[test]
 fn monitor_races_with_kill() {
     let me = self_pid();
-    for round in 0..1000 {
+    for round in 0..600 {
         let target = idle();
         let barrier = Arc::new(Barrier::new(2));
         let b2 = barrier.clone();
@@ -357,7 +357,7 @@ fn monitor_races_with_kill() {
 #[test]
 fn demonitor_races_with_death() {
     let me = self_pid();
-    for round in 0..1000 {
+    for round in 0..500 {
         let target = idle();
         let barrier = Arc::new(Barrier::new(2));
         let b2 = barrier.clone();
@@ -386,7 +386,7 @@ fn demonitor_races_with_death() {
 #[test]
 fn unlink_races_with_death() {
     let me = self_pid();
-    for round in 0..1000 {
+    for round in 0..500 {
         let trap = round % 2 == 0;
         let flush = round % 4 < 2;
         let target = idle();
@@ -586,7 +586,7 @@ fn three_way_storm() {
 fn unlink_returned_means_the_link_cannot_kill() {
     use std::sync::atomic::{AtomicBool, Ordering};
     let me = self_pid();
-    for round in 0..300 {
+    for round in 0..200 {
         let target = idle();
         let refs: Vec<runtime::Ref> = (0..100).map(|_| monitor(target)).collect();
         let go = Arc::new(AtomicBool::new(false));

@@ -281,7 +281,7 @@ fn children_are_stopped_in_parallel_at_shutdown() {
             .spawn(move || {
                 let e: Exit = receive();
                 send(coordinator, Got(self_pid()));
-                let all = receive_timeout::<Go>(Duration::from_secs(2)).is_some();
+                let all = receive_timeout::<Go>(Duration::from_secs(5)).is_some();
                 send(me, Finished(all));
                 runtime::exit_self(e.reason);
             })
@@ -319,4 +319,63 @@ fn a_dynamic_supervisor_under_a_supervisor() {
         .expect("pid");
     stop(&top, &[a]);
     assert_eq!(next_stopping(), ("a".into(), ExitReason::Shutdown));
+}
+
+#[test]
+fn parallel_shutdown_kills_children_that_outlive_their_shutdown_time() {
+    // DynamicSupervisor's terminate_children/2: monitor all, exit(pid, :shutdown) (or :kill for
+    // brutal_kill), then kill whoever is still there when its timeout fires.
+    quiet();
+    let me = self_pid();
+    let sup = DynamicSupervisor::start_link(DynamicOpts::new()).expect("start");
+    let stubborn = sup
+        .start_child(
+            trapping_worker("stubborn", me)
+                .shutdown(supervisor::Shutdown::Timeout(STUBBORN_TIMEOUT)),
+        )
+        .expect("start")
+        .expect("pid");
+    let brutal = sup
+        .start_child(trapping_worker("brutal", me).shutdown(supervisor::Shutdown::BrutalKill))
+        .expect("start")
+        .expect("pid");
+    let polite = sup
+        .start_child(trapping_worker("polite", me))
+        .expect("start")
+        .expect("pid");
+    let _ = started_in_order(&["stubborn", "brutal", "polite"]);
+    send(stubborn, Cmd::Stubborn);
+    let monitors: Vec<_> = [stubborn, brutal, polite]
+        .iter()
+        .map(|p| runtime::monitor(*p))
+        .collect();
+    sup.stop().expect("stop");
+    let reasons: Vec<ExitReason> = monitors
+        .iter()
+        .map(|m| {
+            runtime::receive_match_timeout(Duration::ZERO, |d: &runtime::Down| d.monitor == *m)
+                .expect("every child is dead when stop returns")
+                .reason
+        })
+        .collect();
+    assert_eq!(
+        reasons,
+        [ExitReason::Killed, ExitReason::Killed, ExitReason::Shutdown]
+    );
+    let mut stopping: Vec<String> = events_now()
+        .into_iter()
+        .filter_map(|e| match e {
+            Ev::Stopping(id, r) => {
+                assert_eq!(r, ExitReason::Shutdown);
+                Some(id)
+            }
+            Ev::Started(..) => None,
+        })
+        .collect();
+    stopping.sort();
+    assert_eq!(
+        stopping,
+        ["polite", "stubborn"],
+        "brutal_kill sends no shutdown first"
+    );
 }

@@ -43,9 +43,7 @@ fn a_child_that_ignores_shutdown_is_killed_after_its_timeout() {
     quiet();
     let me = self_pid();
     let sup = Supervisor::start_link(
-        vec![
-            trapping_worker("stubborn", me).shutdown(Shutdown::Timeout(Duration::from_millis(50))),
-        ],
+        vec![trapping_worker("stubborn", me).shutdown(Shutdown::Timeout(STUBBORN_TIMEOUT))],
         SupervisorOpts::new(),
     )
     .expect("start");
@@ -64,9 +62,7 @@ fn terminate_child_uses_the_same_protocol() {
     quiet();
     let me = self_pid();
     let sup = Supervisor::start_link(
-        vec![
-            trapping_worker("stubborn", me).shutdown(Shutdown::Timeout(Duration::from_millis(50))),
-        ],
+        vec![trapping_worker("stubborn", me).shutdown(Shutdown::Timeout(STUBBORN_TIMEOUT))],
         SupervisorOpts::new(),
     )
     .expect("start");

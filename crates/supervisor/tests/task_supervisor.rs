@@ -59,21 +59,20 @@ fn start_child_with_transient_runs_again_after_a_crash_only() {
     let first = sup
         .start_child_with(Restart::Transient, move || {
             let n = r.fetch_add(1, Ordering::SeqCst) + 1;
-            send(me, n);
+            send(me, (n, self_pid()));
             if n == 1 {
                 panic!("first run fails");
             }
         })
         .expect("start");
-    assert_eq!(receive::<usize>(), 1);
-    assert_eq!(receive::<usize>(), 2, "restarted after the crash");
-    let _ = wait_down(first);
-    // The second run ended normally: not restarted, and no longer a child.
-    for _ in 0..1000 {
-        if sup.children().expect("children").is_empty() {
-            break;
-        }
-    }
+    let (n1, p1) = receive::<(usize, Pid)>();
+    assert_eq!((n1, p1), (1, first));
+    let (n2, p2) = receive::<(usize, Pid)>();
+    assert_eq!(n2, 2, "restarted after the crash");
+    assert_ne!(p2, first);
+    // The second run ended normally: not restarted, and no longer a child. Its exit reached
+    // the supervisor before its Down reached the test, so the next request sees it handled.
+    let _ = wait_down(p2);
     assert!(sup.children().expect("children").is_empty());
     assert_eq!(runs.load(Ordering::SeqCst), 2);
     stop(sup.as_supervisor(), &[]);
@@ -180,4 +179,30 @@ fn a_named_task_supervisor_under_a_supervisor() {
     let t = tasks.async_nolink(|| 1 + 1).expect("async");
     assert_eq!(t.join(), Ok(2));
     stop(&top, &[]);
+}
+
+#[test]
+fn a_crashing_async_task_takes_a_caller_that_does_not_trap_exits_with_it() {
+    // Task.Supervisor.async/2 links the caller and the task: "if the task crashes, the caller
+    // crashes too".
+    let sup = tasks();
+    let s = sup.clone();
+    let (_caller, m) = runtime::spawn_monitor(move || {
+        let t = s
+            .async_task(|| -> u32 { panic!("bad input") })
+            .expect("async");
+        let _ = t.join();
+        unreachable!("the link's exit signal ends the caller first");
+    });
+    let d = receive_match_timeout(WAIT, |d: &runtime::Down| d.monitor == m).expect("Down");
+    assert!(
+        matches!(d.reason, ExitReason::Panic(ref msg) if msg.contains("bad input")),
+        "the caller died with the task's reason, not {}",
+        d.reason
+    );
+    assert!(
+        runtime::is_alive(sup.pid().expect("pid")),
+        "the supervisor is not linked to it"
+    );
+    stop(sup.as_supervisor(), &[]);
 }

@@ -6,13 +6,20 @@
 //! cache restarted), and only then starts a server under the server supervisor. Because misses
 //! are serialised through one process, two clients asking for the same new list get one server.
 //!
+//! The table's rows are `{hash of the name, name, pid}`: a lookup then allocates nothing (the
+//! name is a shared string, and the key a number), and compares the name, so two names with
+//! one hash only cost the second one the slow path. Each thread keeps its handle to the table,
+//! and looks the table up again when the cache has restarted with a new one.
+//!
 //! Beyond the seed: the cache monitors the servers it records and removes a row when its
 //! server dies (the seed's table kept dead pids forever), and a client never returns a pid
 //! whose process has died. The cache also owns the lists table ([`LISTS_TABLE`]), where each
 //! server publishes its durable list, so that [`Cache::entries`] reads a list without a
 //! message to any process (the HTTP interface's `GET /entries`).
 
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use ets::{Options, TypedTable};
@@ -37,8 +44,18 @@ pub const LISTS_TABLE: &str = "todo_lists";
 /// The registered name of the to-do servers' dynamic supervisor.
 pub const SERVER_SUPERVISOR: &str = "todo_server_supervisor";
 
+/// A row of the cache table: the name's hash (the key), the name, the server.
+pub(crate) type CacheRow = (u64, Arc<str>, Pid);
+
+/// FNV-1a: quick for short names; a collision only sends a lookup to the cache process.
+fn name_hash(name: &str) -> u64 {
+    name.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
 pub(crate) struct CacheServer {
-    table: TypedTable<(String, Pid)>,
+    table: TypedTable<CacheRow>,
     /// Owned so that it lives as long as the cache; written by the servers.
     _lists: TypedTable<ListRow>,
     monitors: HashMap<Ref, String>,
@@ -86,12 +103,12 @@ impl GenServer for CacheServer {
             && let Some(name) = self.monitors.remove(&d.monitor)
             && self
                 .table
-                .get(&name)
+                .get(&name_hash(&name))
                 .ok()
                 .flatten()
-                .is_some_and(|(_, p)| p == d.pid)
+                .is_some_and(|(_, _, p)| p == d.pid)
         {
-            let _ = self.table.delete(&name);
+            let _ = self.table.delete(&name_hash(&name));
         }
         Next::Wait
     }
@@ -99,17 +116,22 @@ impl GenServer for CacheServer {
 
 impl CacheServer {
     fn server_process(&mut self, name: String) -> Result<Pid, TodoError> {
-        if let Some((_, pid)) = self.table.get(&name).ok().flatten()
-            && is_alive(pid)
+        let key = name_hash(&name);
+        let row = self.table.get(&key).ok().flatten();
+        if let Some((_, n, pid)) = &row
+            && **n == *name
+            && is_alive(*pid)
         {
-            return Ok(pid);
+            return Ok(*pid);
         }
-        let key = Key::TodoServer(name.clone());
-        let pid = match ProcessRegistry::whereis(&key) {
+        let pid = match ProcessRegistry::whereis(&Key::TodoServer(name.clone())) {
             Some(pid) => pid,
             None => self.start_server(&name)?,
         };
-        let _ = self.table.insert((name.clone(), pid));
+        // A live row of another name with the same hash stays (that name keeps its fast path).
+        if row.is_none_or(|(_, n, p)| *n == *name || !is_alive(p)) {
+            let _ = self.table.insert((key, Arc::from(name.as_str()), pid));
+        }
         let r = monitor(pid);
         self.monitors.insert(r, name);
         Ok(pid)
@@ -145,6 +167,34 @@ impl CacheServer {
     }
 }
 
+thread_local! {
+    /// This thread's handle to the cache table (`None` until first used, or after the table
+    /// it named was deleted).
+    static TABLE: RefCell<Option<TypedTable<CacheRow>>> = const { RefCell::new(None) };
+}
+
+/// The live server of `name` according to the cache table, read from the caller's process.
+fn cached(name: &str) -> Option<TodoServer> {
+    let key = name_hash(name);
+    TABLE.with(|t| {
+        let mut t = t.borrow_mut();
+        // Twice at most: a handle to a deleted table (the cache restarted) is renewed once.
+        for _ in 0..2 {
+            if t.is_none() {
+                *t = TypedTable::whereis(CACHE_TABLE);
+            }
+            match t.as_ref()?.get(&key) {
+                Ok(Some((_, n, pid))) => {
+                    return (*n == *name && is_alive(pid)).then(|| TodoServer::new(n, pid));
+                }
+                Ok(None) => return None,
+                Err(_) => *t = None,
+            }
+        }
+        None
+    })
+}
+
 /// The cache's client API and child specs.
 pub struct Cache;
 
@@ -154,7 +204,7 @@ fn call_cache(name: &str) -> Result<TodoServer, TodoError> {
         Some(Duration::from_secs(30)),
     );
     match r {
-        Ok(Ok(pid)) => Ok(TodoServer::new(name.to_owned(), pid)),
+        Ok(Ok(pid)) => Ok(TodoServer::new(Arc::from(name), pid)),
         Ok(Err(e)) => Err(e),
         Err(reason) => Err(TodoError::Unavailable {
             list: name.to_owned(),
@@ -184,11 +234,8 @@ impl Cache {
         if name.is_empty() {
             return Err(TodoError::EmptyName);
         }
-        if let Some(table) = TypedTable::<(String, Pid)>::whereis(CACHE_TABLE)
-            && let Ok(Some((_, pid))) = table.get(&name.to_owned())
-            && is_alive(pid)
-        {
-            return Ok(TodoServer::new(name.to_owned(), pid));
+        if let Some(server) = cached(name) {
+            return Ok(server);
         }
         call_cache(name)
     }
@@ -216,7 +263,7 @@ impl Cache {
             return Err(TodoError::EmptyName);
         }
         match ProcessRegistry::whereis_via_call(&Key::TodoServer(name.to_owned())) {
-            Ok(Some(pid)) => Ok(TodoServer::new(name.to_owned(), pid)),
+            Ok(Some(pid)) => Ok(TodoServer::new(Arc::from(name), pid)),
             Ok(None) => call_cache(name),
             Err(reason) => Err(TodoError::Unavailable {
                 list: name.to_owned(),

@@ -6,7 +6,9 @@
 //!
 //! 1. A worker takes every `store` waiting in its mailbox (group commit: one batch), appends a
 //!    record per list to its write-ahead log, and makes the log durable with one `fdatasync`.
-//! 2. It then replies to every caller. The list's new snapshot is kept in memory (reads are
+//! 2. It then replies to every caller: a [`Database::store`] call, or the completion that a
+//!    to-do server handed over with its write (the server does not wait for the disk: the
+//!    worker publishes the list and answers the server's client itself, see `server.rs`). The list's new snapshot is kept in memory (reads are
 //!    served from there) and written to its file only when the log is rotated or the worker
 //!    stops: a busy list costs one log append per batch, not a file creation and a rename per
 //!    change.
@@ -89,7 +91,34 @@ pub(crate) enum DbCall {
 
 pub(crate) enum DbReply {
     Stored(Result<(), DbError>),
-    Got(Result<Option<TodoList>, DbError>),
+    /// The list, and whether that version is durable (not a write still in the batch).
+    Got(Result<Option<TodoList>, DbError>, bool),
+}
+
+/// What runs once a write handed over with [`Database::store_then`] is durable (`Ok`) or has
+/// failed; it runs in the worker's process.
+pub(crate) type Done = Box<dyn FnOnce(Result<(), DbError>) + Send>;
+
+/// A write whose completion the worker runs.
+pub(crate) struct StoreThen {
+    name: String,
+    snapshot: Vec<u8>,
+    done: Done,
+}
+
+/// Who learns that a write is durable.
+enum Waiter {
+    Call(ReplyTo<DbReply>),
+    Then(Done),
+}
+
+impl Waiter {
+    fn answer(self, r: Result<(), DbError>) {
+        match self {
+            Waiter::Call(from) => from.reply(DbReply::Stored(r)),
+            Waiter::Then(done) => done(r),
+        }
+    }
 }
 
 /// The checkpoint process is done with the old log.
@@ -98,7 +127,7 @@ struct CheckpointDone(Result<(), String>);
 struct Pending {
     name: String,
     snapshot: Arc<Vec<u8>>,
-    from: ReplyTo<DbReply>,
+    waiter: Waiter,
 }
 
 pub(crate) struct DbWorker {
@@ -209,7 +238,7 @@ impl GenServer for DbWorker {
     type Arg = WorkerArgs;
     type Call = DbCall;
     type Reply = DbReply;
-    type Cast = ();
+    type Cast = StoreThen;
     type Continue = ();
 
     fn init(a: WorkerArgs) -> Init<Self> {
@@ -258,27 +287,23 @@ impl GenServer for DbWorker {
     fn handle_call(&mut self, req: DbCall, from: ReplyTo<DbReply>) -> Reply<DbReply> {
         match req {
             DbCall::Store(name, snapshot) => {
-                self.pending.push(Pending {
-                    name,
-                    snapshot: Arc::new(snapshot),
-                    from,
-                });
-                if self.pending.len() >= MAX_BATCH {
-                    return Reply::NoReply(self.flush());
-                }
-                // Take whatever else is already queued, then commit (see handle_timeout).
-                Reply::NoReply(Next::WaitTimeout(Duration::ZERO))
+                Reply::NoReply(self.enqueue(name, snapshot, Waiter::Call(from)))
             }
             DbCall::Get(name) => {
+                let durable = !self.pending.iter().any(|p| p.name == name);
                 let r = self.get(&name);
                 let next = if self.pending.is_empty() {
                     Next::Wait
                 } else {
                     Next::WaitTimeout(Duration::ZERO)
                 };
-                Reply::ReplyThen(DbReply::Got(r), next)
+                Reply::ReplyThen(DbReply::Got(r, durable), next)
             }
         }
+    }
+
+    fn handle_cast(&mut self, s: StoreThen) -> Next {
+        self.enqueue(s.name, s.snapshot, Waiter::Then(s.done))
     }
 
     fn handle_timeout(&mut self) -> Next {
@@ -314,6 +339,19 @@ impl GenServer for DbWorker {
 }
 
 impl DbWorker {
+    fn enqueue(&mut self, name: String, snapshot: Vec<u8>, waiter: Waiter) -> Next {
+        self.pending.push(Pending {
+            name,
+            snapshot: Arc::new(snapshot),
+            waiter,
+        });
+        if self.pending.len() >= MAX_BATCH {
+            return self.flush();
+        }
+        // Take whatever else is already queued (a poll), then commit (see handle_timeout).
+        Next::WaitTimeout(Duration::ZERO)
+    }
+
     fn get(&self, name: &str) -> Result<Option<TodoList>, DbError> {
         let held = self
             .pending
@@ -365,7 +403,7 @@ impl DbWorker {
             .map_err(|e| io_err("append to", &log_path(&self.dir, self.index), e));
         if let Err(e) = logged {
             for p in batch {
-                p.from.reply(DbReply::Stored(Err(DbError::Io(e.clone()))));
+                p.waiter.answer(Err(DbError::Io(e.clone())));
             }
             // The log may end in a partial record; a fresh worker replays what is valid.
             return Next::Stop(ExitReason::custom(e));
@@ -374,7 +412,7 @@ impl DbWorker {
         for p in batch {
             // In order, so the last version of each list in the batch stays.
             self.unwritten.insert(p.name, p.snapshot);
-            p.from.reply(DbReply::Stored(Ok(())));
+            p.waiter.answer(Ok(()));
         }
         if self.log_len >= LOG_ROTATE_BYTES && !self.checkpointing {
             if let Err(e) = self.write_unwritten() {
@@ -488,16 +526,32 @@ impl Database {
             Some(STORE_TIMEOUT),
         ) {
             Ok(DbReply::Stored(r)) => r,
-            Ok(DbReply::Got(_)) => Err(DbError::Io("unexpected reply".into())),
+            Ok(DbReply::Got(..)) => Err(DbError::Io("unexpected reply".into())),
             Err(e) => Err(DbError::Unavailable(e)),
         }
     }
 
+    /// Hands a write to `worker` (the list's worker, [`Database::worker_pid`]) without
+    /// waiting: `done` runs in the worker once the write is durable, or has failed. The
+    /// caller monitors the worker: if it dies, `done` may never run (it is dropped).
+    pub(crate) fn store_then(worker: Pid, name: &str, list: &TodoList, done: Done) {
+        Server::<DbWorker>::from_pid(worker).cast(StoreThen {
+            name: name.to_owned(),
+            snapshot: encode_list(list),
+            done,
+        });
+    }
+
     /// The stored list, `None` if there is none.
     pub fn get(name: &str) -> Result<Option<TodoList>, DbError> {
+        Self::get_durable(name).map(|(list, _)| list)
+    }
+
+    /// The stored list, and whether that version is durable (not a write still in flight).
+    pub(crate) fn get_durable(name: &str) -> Result<(Option<TodoList>, bool), DbError> {
         let w = worker(name)?;
         match w.call_timeout(DbCall::Get(name.to_owned()), Some(STORE_TIMEOUT)) {
-            Ok(DbReply::Got(r)) => r,
+            Ok(DbReply::Got(r, durable)) => r.map(|l| (l, durable)),
             Ok(DbReply::Stored(_)) => Err(DbError::Io("unexpected reply".into())),
             Err(e) => Err(DbError::Unavailable(e)),
         }
@@ -517,5 +571,84 @@ impl Database {
     /// The worker pid serving `name` now.
     pub fn worker_pid(name: &str) -> Option<Pid> {
         worker(name).ok().and_then(|s| s.pid())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::date::Date;
+
+    fn list(titles: &[&str]) -> TodoList {
+        let d: Date = "2018-12-19".parse().unwrap();
+        TodoList::from_entries(titles.iter().map(|t| (d, *t)))
+    }
+
+    /// A log of three records (a v1, b v1, a v2) cut at `cut` bytes, then recovered.
+    fn recover_cut(cut: impl Fn(usize, usize) -> usize) -> (PathBuf, usize) {
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "todo-wal-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ));
+        fs::create_dir_all(&dir).unwrap();
+        let mut log = Vec::new();
+        encode_record("a", &encode_list(&list(&["one"])), &mut log);
+        encode_record("b", &encode_list(&list(&["two"])), &mut log);
+        let third = log.len();
+        encode_record("a", &encode_list(&list(&["one", "three"])), &mut log);
+        let end = cut(third, log.len());
+        log.truncate(end);
+        // What a preallocated log holds after its records.
+        log.extend(std::iter::repeat_n(0u8, 4096));
+        fs::write(log_path(&dir, 1), &log).unwrap();
+        let n = recover(&dir, 1).unwrap();
+        (dir, n)
+    }
+
+    fn stored(dir: &Path, name: &str) -> TodoList {
+        decode_list(&fs::read(dir.join(file_name(name))).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn a_log_cut_in_the_middle_of_a_record_recovers_exactly_the_complete_ones() {
+        // A crash while the last record was being written: at every byte of it.
+        for back in 1..40 {
+            let (dir, n) = recover_cut(|_, end| end - back);
+            assert_eq!(n, 2);
+            assert_eq!(stored(&dir, "a"), list(&["one"]), "cut {back} bytes early");
+            assert_eq!(stored(&dir, "b"), list(&["two"]));
+            assert!(!log_path(&dir, 1).exists(), "a replayed log is removed");
+            fs::remove_dir_all(dir).unwrap();
+        }
+        // Cut inside the third record's header.
+        let (dir, _) = recover_cut(|third, _| third + 5);
+        assert_eq!(stored(&dir, "a"), list(&["one"]));
+        fs::remove_dir_all(dir).unwrap();
+        // Whole: the last record of a list wins.
+        let (dir, n) = recover_cut(|_, end| end);
+        assert_eq!(n, 2);
+        assert_eq!(stored(&dir, "a"), list(&["one", "three"]));
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_corrupt_record_ends_the_replay() {
+        // A record whose checksum fails (a torn sector) is not applied, nor anything after it.
+        let dir = std::env::temp_dir().join(format!("todo-wal-flip-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let mut log = Vec::new();
+        encode_record("a", &encode_list(&list(&["one"])), &mut log);
+        let second = log.len();
+        encode_record("a", &encode_list(&list(&["one", "two"])), &mut log);
+        encode_record("b", &encode_list(&list(&["b"])), &mut log);
+        log[second + 20] ^= 1;
+        fs::write(log_path(&dir, 1), &log).unwrap();
+        assert_eq!(recover(&dir, 1).unwrap(), 1);
+        assert_eq!(stored(&dir, "a"), list(&["one"]));
+        assert!(!dir.join(file_name("b")).exists());
+        fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -6,23 +6,32 @@
 //! after an idle time without requests; it is a temporary child, so the next request simply
 //! starts it again from disk.
 //!
-//! Beyond the book, a server publishes its list in the lists table ([`LISTS_TABLE`], owned by
-//! the cache) once it is loaded and after every durable change, *before* it replies, so that
-//! [`Cache::entries`](crate::Cache::entries) can answer a read from the caller's own process
-//! (an acknowledged change is always visible there; a published list is always durable).
+//! Beyond the book:
+//! - A change does not hold the server while the disk works. The server applies it, hands the
+//!   new list to the list's database worker with the caller's reply address, and takes the
+//!   next request; the worker answers the caller once the write is durable. Writes of one list
+//!   reach its worker in order, so changes are answered in order. The server monitors the
+//!   worker: if the worker dies, writes in flight may be lost with it, so the server stops
+//!   (its waiting callers get an error) and the next request loads what is durable.
+//! - Durable lists are published in the lists table ([`LISTS_TABLE`], owned by the cache): by
+//!   the worker after each write, before it answers, and by the server once loaded, so
+//!   [`Cache::entries`](crate::Cache::entries) answers a read from the caller's own process
+//!   and sees every change acknowledged before it. The server's own `entries` answers from its
+//!   state, which may include a change whose write is still on its way to the disk.
 
 use std::sync::Arc;
+use std::sync::mpsc::{RecvTimeoutError, SyncSender, sync_channel};
 use std::time::Duration;
 
 use ets::TypedTable;
 use runtime::{
-    CallError, ExitReason, GenServer, Init, Next, Pid, Reply, ReplyTo, Server, StartError,
-    StartOpts, is_alive, self_pid,
+    CallError, Down, ExitReason, GenServer, Init, Message, Next, Pid, Ref, Reply, ReplyTo, Server,
+    StartError, StartOpts, monitor, self_pid,
 };
 use thiserror::Error;
 
 use crate::cache::LISTS_TABLE;
-use crate::database::{Database, DbError};
+use crate::database::{Database, DbError, Done};
 use crate::date::Date;
 use crate::list::{Entry, TodoList};
 use crate::registry::{Key, ProcessRegistry};
@@ -78,6 +87,28 @@ pub(crate) enum TodoReply {
     Size(usize),
 }
 
+/// A change sent as a cast with a one-shot channel for its answer (see [`TodoServer::change`]).
+pub(crate) struct Change(TodoCall, SyncSender<TodoReply>);
+
+/// Where the answer to a change goes.
+pub(crate) enum Replier {
+    /// The caller of a GenServer call.
+    Call(ReplyTo<TodoReply>),
+    /// A one-shot channel; dropped unanswered if the server or the worker dies first.
+    Channel(SyncSender<TodoReply>),
+}
+
+impl Replier {
+    fn reply(self, r: TodoReply) {
+        match self {
+            Replier::Call(from) => from.reply(r),
+            Replier::Channel(tx) => {
+                let _ = tx.send(r);
+            }
+        }
+    }
+}
+
 /// The loading step run right after init.
 pub(crate) struct Load;
 
@@ -91,15 +122,18 @@ pub(crate) type ListRow = (String, Pid, Arc<TodoList>);
 
 pub(crate) struct TodoServerState {
     name: String,
+    /// The list with every change handed to the database (durable or on its way).
     list: Arc<TodoList>,
     idle: Duration,
+    /// The database worker this server has handed writes to, monitored.
+    worker: Option<(Pid, Ref)>,
 }
 
 impl GenServer for TodoServerState {
     type Arg = ServerArgs;
     type Call = TodoCall;
     type Reply = TodoReply;
-    type Cast = ();
+    type Cast = Change;
     type Continue = Load;
 
     fn init(a: ServerArgs) -> Init<Self> {
@@ -123,64 +157,55 @@ impl GenServer for TodoServerState {
             name: a.name,
             list: Arc::new(TodoList::new()),
             idle: a.idle,
+            worker: None,
         };
         Init::OkThen(s, Next::Continue(Load))
     }
 
     fn handle_continue(&mut self, _: Load) -> Next<Load> {
-        match Database::get(&self.name) {
-            Ok(Some(list)) => self.list = Arc::new(list),
-            Ok(None) => {}
+        let durable = match Database::get_durable(&self.name) {
+            Ok((Some(list), durable)) => {
+                self.list = Arc::new(list);
+                durable
+            }
+            Ok((None, durable)) => durable,
             // A list that cannot be loaded is not served (it would be overwritten): the server
             // stops, callers get the reason, the file stays for inspection.
             Err(e) => return Next::Stop(ExitReason::custom(e.to_string())),
+        };
+        // A version still in the database's batch is published by its write, once durable.
+        if durable {
+            publish(&self.name, self_pid(), self.list.clone());
         }
-        self.publish();
         Next::WaitTimeout(self.idle)
     }
 
-    fn handle_call(&mut self, req: TodoCall, _from: ReplyTo<TodoReply>) -> Reply<TodoReply, Load> {
+    fn handle_call(&mut self, req: TodoCall, from: ReplyTo<TodoReply>) -> Reply<TodoReply, Load> {
         let reply = match req {
-            TodoCall::Add(date, title) => {
-                let mut next = TodoList::clone(&self.list);
-                let id = next.add_entry(date, title);
-                TodoReply::Added(self.commit(next).map(|()| id))
-            }
-            TodoCall::Entries(date) => {
-                // The lists table may be new (the cache restarted): publish again.
-                if !lists_table().is_some_and(|t| t.member(&self.name).unwrap_or(false)) {
-                    self.publish();
-                }
-                TodoReply::Entries(self.list.entries(date))
-            }
-            TodoCall::Update(id, date, title) => {
-                let mut next = TodoList::clone(&self.list);
-                let found = next.update_entry(id, |e| {
-                    if let Some(d) = date {
-                        e.date = d;
-                    }
-                    if let Some(t) = title {
-                        e.title = t;
-                    }
-                });
-                TodoReply::Changed(if found {
-                    self.commit(next)
-                } else {
-                    Err(self.no_entry(id))
-                })
-            }
-            TodoCall::Delete(id) => {
-                let mut next = TodoList::clone(&self.list);
-                let found = next.delete_entry(id);
-                TodoReply::Changed(if found {
-                    self.commit(next)
-                } else {
-                    Err(self.no_entry(id))
-                })
-            }
+            TodoCall::Entries(date) => TodoReply::Entries(self.list.entries(date)),
             TodoCall::Size => TodoReply::Size(self.list.size()),
+            change => return Reply::NoReply(self.change(change, Replier::Call(from))),
         };
         Reply::ReplyThen(reply, Next::WaitTimeout(self.idle))
+    }
+
+    fn handle_cast(&mut self, Change(req, tx): Change) -> Next<Load> {
+        self.change(req, Replier::Channel(tx))
+    }
+
+    fn handle_info(&mut self, msg: Message) -> Next<Load> {
+        if let Ok(d) = msg.downcast::<Down>()
+            && self.worker.is_some_and(|(_, m)| m == d.monitor)
+        {
+            // Writes handed to the worker may be lost with it, and their callers are waiting
+            // on this server: it stops, they get an error, the next request loads the list
+            // from what the database has made durable.
+            return Next::Stop(ExitReason::custom(format!(
+                "the database worker of list {:?} died: {}",
+                self.name, d.reason
+            )));
+        }
+        Next::WaitTimeout(self.idle)
     }
 
     fn handle_timeout(&mut self) -> Next<Load> {
@@ -201,28 +226,87 @@ fn lists_table() -> Option<TypedTable<ListRow>> {
     TypedTable::whereis(LISTS_TABLE)
 }
 
+/// Puts a durable list in the lists table.
+fn publish(name: &str, server: Pid, list: Arc<TodoList>) {
+    if let Some(t) = lists_table() {
+        let _ = t.insert((name.to_owned(), server, list));
+    }
+}
+
 impl TodoServerState {
-    /// Stores the new list; only once it is durable does it become the server's state.
-    fn commit(&mut self, next: TodoList) -> Result<(), TodoError> {
-        Database::store(&self.name, &next)?;
-        self.list = Arc::new(next);
-        self.publish();
-        Ok(())
+    /// Applies a change and answers `to`: at once if it changes nothing (no such entry),
+    /// otherwise once it is durable (see [`write`](Self::write)).
+    fn change(&mut self, req: TodoCall, to: Replier) -> Next<Load> {
+        let mut next = TodoList::clone(&self.list);
+        let outcome = match req {
+            TodoCall::Add(date, title) => Ok(TodoReply::Added(Ok(next.add_entry(date, title)))),
+            TodoCall::Update(id, date, title) => {
+                let found = next.update_entry(id, |e| {
+                    if let Some(d) = date {
+                        e.date = d;
+                    }
+                    if let Some(t) = title {
+                        e.title = t;
+                    }
+                });
+                if found {
+                    Ok(TodoReply::Changed(Ok(())))
+                } else {
+                    Err(TodoReply::Changed(Err(self.no_entry(id))))
+                }
+            }
+            TodoCall::Delete(id) => {
+                if next.delete_entry(id) {
+                    Ok(TodoReply::Changed(Ok(())))
+                } else {
+                    Err(TodoReply::Changed(Err(self.no_entry(id))))
+                }
+            }
+            // Not changes: answered from the state.
+            TodoCall::Entries(date) => Err(TodoReply::Entries(self.list.entries(date))),
+            TodoCall::Size => Err(TodoReply::Size(self.list.size())),
+        };
+        match outcome {
+            Ok(answer) => self.write(next, to, answer),
+            Err(now) => {
+                to.reply(now);
+                Next::WaitTimeout(self.idle)
+            }
+        }
     }
 
-    /// Puts the list in the lists table, unless another live server has published it there
-    /// (this one has been killed, and its thread has not stopped yet: its list is older).
-    fn publish(&self) {
-        let Some(t) = lists_table() else { return };
-        let me = self_pid();
-        let row: ListRow = (self.name.clone(), me, self.list.clone());
-        let _ = t.update_or_insert(&self.name, row.clone(), |old| {
-            if old.1 != me && is_alive(old.1) && !is_alive(me) {
-                old.clone()
+    /// Hands the new list to the database and goes on without waiting for the disk: the
+    /// database worker, once the write is durable, publishes the list and answers `to` with
+    /// `answer` (or with the error). Writes of one list reach its worker in order, so the
+    /// log, the lists table and the answers follow the order of the requests.
+    fn write(&mut self, next: TodoList, to: Replier, answer: TodoReply) -> Next<Load> {
+        let is_add = matches!(answer, TodoReply::Added(_));
+        let failed = move |e: DbError| {
+            if is_add {
+                TodoReply::Added(Err(e.into()))
             } else {
-                row.clone()
+                TodoReply::Changed(Err(e.into()))
             }
+        };
+        let Some(worker) = Database::worker_pid(&self.name) else {
+            to.reply(failed(DbError::Unavailable(CallError::NoProc)));
+            return Next::WaitTimeout(self.idle);
+        };
+        let list = Arc::new(next);
+        let (name, server, published) = (self.name.clone(), self_pid(), list.clone());
+        let done: Done = Box::new(move |r: Result<(), DbError>| match r {
+            Ok(()) => {
+                publish(&name, server, published);
+                to.reply(answer);
+            }
+            Err(e) => to.reply(failed(e)),
         });
+        Database::store_then(worker, &self.name, &list, done);
+        self.list = list;
+        if self.worker.is_none_or(|(w, _)| w != worker) {
+            self.worker = Some((worker, monitor(worker)));
+        }
+        Next::WaitTimeout(self.idle)
     }
 
     fn no_entry(&self, id: u64) -> TodoError {
@@ -236,12 +320,12 @@ impl TodoServerState {
 /// A handle to the server of one list (from [`Cache::server_process`](crate::Cache)).
 #[derive(Clone, Debug, PartialEq)]
 pub struct TodoServer {
-    name: String,
+    name: Arc<str>,
     server: Server<TodoServerState>,
 }
 
 impl TodoServer {
-    pub(crate) fn new(name: String, pid: Pid) -> Self {
+    pub(crate) fn new(name: Arc<str>, pid: Pid) -> Self {
         TodoServer {
             name,
             server: Server::from_pid(pid),
@@ -276,14 +360,37 @@ impl TodoServer {
         self.server
             .call_timeout(req, Some(Duration::from_secs(30)))
             .map_err(|reason| TodoError::Unavailable {
-                list: self.name.clone(),
+                list: self.name.to_string(),
                 reason,
+            })
+    }
+
+    /// Sends a change and waits for its answer, which comes once the change is durable.
+    ///
+    /// Not a GenServer call: the change goes as a cast with a one-shot channel, and the
+    /// database worker answers on the channel. A call's caller waits in the runtime's receive,
+    /// which spins before it parks; a change waits for the disk (milliseconds), so that spin
+    /// is pure cost, and under load the largest one of a write. The channel's sender travels
+    /// with the change: if the server or the worker dies before answering, it is dropped with
+    /// them, and the caller gets an error at once, as a call's caller would.
+    fn change(&self, req: TodoCall) -> Result<TodoReply, TodoError> {
+        let (tx, rx) = sync_channel(1);
+        self.server.cast(Change(req, tx));
+        rx.recv_timeout(Duration::from_secs(30))
+            .map_err(|e| TodoError::Unavailable {
+                list: self.name.to_string(),
+                reason: match e {
+                    RecvTimeoutError::Timeout => CallError::Timeout,
+                    RecvTimeoutError::Disconnected => CallError::Exit(ExitReason::custom(
+                        "the list's server or database worker stopped before answering",
+                    )),
+                },
             })
     }
 
     /// Adds an entry; returns its id once the list is durably stored.
     pub fn add_entry(&self, date: Date, title: impl Into<String>) -> Result<u64, TodoError> {
-        match self.call(TodoCall::Add(date, title.into()))? {
+        match self.change(TodoCall::Add(date, title.into()))? {
             TodoReply::Added(r) => r,
             _ => Err(self.bad_reply()),
         }
@@ -304,7 +411,7 @@ impl TodoServer {
         date: Option<Date>,
         title: Option<String>,
     ) -> Result<(), TodoError> {
-        match self.call(TodoCall::Update(id, date, title))? {
+        match self.change(TodoCall::Update(id, date, title))? {
             TodoReply::Changed(r) => r,
             _ => Err(self.bad_reply()),
         }
@@ -312,7 +419,7 @@ impl TodoServer {
 
     /// Deletes an entry; returns once durable.
     pub fn delete_entry(&self, id: u64) -> Result<(), TodoError> {
-        match self.call(TodoCall::Delete(id))? {
+        match self.change(TodoCall::Delete(id))? {
             TodoReply::Changed(r) => r,
             _ => Err(self.bad_reply()),
         }
@@ -328,7 +435,7 @@ impl TodoServer {
 
     fn bad_reply(&self) -> TodoError {
         TodoError::Unavailable {
-            list: self.name.clone(),
+            list: self.name.to_string(),
             reason: CallError::Exit(ExitReason::custom("bad_reply")),
         }
     }

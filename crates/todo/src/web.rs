@@ -1,4 +1,4 @@
-//! The HTTP interface (the book's `Todo.Web`), on `tiny_http`.
+//! The HTTP interface (the book's `Todo.Web`): HTTP/1.1 with keep-alive, on `std::net`.
 //!
 //! | route | parameters (query string) | answer |
 //! |---|---|---|
@@ -8,25 +8,35 @@
 //! | `POST /delete_entry` | `list`, `id` | 200 `OK`, 404 if no such entry |
 //! | anything else | | 404 `not found` (405 for a known path with the wrong method) |
 //!
-//! Missing or malformed parameters get a 400 with a one-line message.
+//! Missing or malformed parameters get a 400 with a one-line message; a request the server
+//! cannot read gets a 400 (or 413, 431, 501, 505) and its connection is closed. Bodies are
+//! read and ignored (the book's client sends `curl -d ''`); chunked bodies are refused.
 //!
 //! # Processes
 //!
-//! The web child is a *listener* process that owns the socket (through `tiny_http`, whose
-//! threads read requests off the connections) and a pool of [`ACCEPTORS`] acceptor processes
-//! linked to it, each taking the next request and answering it (as Ranch's acceptor pool
-//! does; a process per request cost a spawn and a hand-off more on every request). If
-//! handling a request panics, that request gets a 500, its acceptor dies, and the listener
-//! (which traps exits) starts another: nothing else is affected. When the listener ends
-//! (killed, or its supervisor shuts it down), its acceptors die with it and an exit hook
-//! unblocks them, so the port is released at once for its restart.
+//! The web child is a *listener* process that owns the listening socket and keeps a pool of
+//! [`ACCEPTORS`] acceptor processes linked to it (Ranch's design). An acceptor accepts a
+//! connection and serves its requests in turn, in its own process, until the client closes
+//! it; then it accepts the next. A request is read, routed and answered by one thread, with
+//! no hand-off (an HTTP library with its own connection threads cost two thread switches per
+//! request, more than the routes themselves). If handling a request panics, that request
+//! gets a 500, its connection is closed, its acceptor dies, and the listener (which traps
+//! exits) starts another: nothing else is affected. When the listener ends (killed, or its
+//! supervisor shuts it down), its acceptors die with it: an exit hook wakes those waiting in
+//! `accept`, and those waiting for a request notice within [`READ_TICK`], so the port is
+//! free again at once for the restart, which retries its bind briefly.
+//!
+//! At most [`ACCEPTORS`] connections are served at once; more wait in the kernel's backlog.
 //!
 //! `GET /entries` reads the list from the lists table ([`Cache::entries`]) without a message
 //! to any process; the other routes go through the list's server.
 
 use std::collections::HashMap;
+use std::fmt;
+use std::io::{self, Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU16, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU16, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use runtime::{
@@ -34,15 +44,20 @@ use runtime::{
     trap_exit,
 };
 use supervisor::ChildSpec;
-use tiny_http::{Header, Method, Request, Response, Server};
 
 use crate::cache::Cache;
 use crate::date::Date;
 use crate::server::TodoError;
 
-/// How many acceptor processes answer requests concurrently (a request waiting for its
-/// write to be durable holds one).
+/// How many acceptor processes serve connections concurrently.
 pub const ACCEPTORS: usize = 64;
+
+/// How often a connection waiting for its next request checks that its process is alive.
+const READ_TICK: Duration = Duration::from_millis(250);
+/// The largest request head (request line and headers) read.
+const MAX_HEAD: usize = 16 << 10;
+/// The largest request body read (and ignored).
+const MAX_BODY: usize = 1 << 20;
 
 /// The web server's child spec.
 pub struct Web;
@@ -64,19 +79,21 @@ pub(crate) fn child_spec_sharing(port: u16, bound: Arc<AtomicU16>) -> ChildSpec 
             0 => port,
             p => p,
         };
-        let server = bind(wanted)?;
-        if let Some(addr) = server.server_addr().to_ip() {
-            bound.store(addr.port(), Ordering::Release);
-        }
+        let socket = bind(wanted)?;
+        let port = socket
+            .local_addr()
+            .map(|a| a.port())
+            .map_err(|e| ExitReason::custom(format!("cannot read the bound port: {e}")))?;
+        bound.store(port, Ordering::Release);
         let supervisor = self_pid();
-        Ok(spawn_link(move || listener(server, supervisor)))
+        Ok(spawn_link(move || listener(socket, port, supervisor)))
     })
 }
 
-fn bind(port: u16) -> Result<Arc<Server>, ExitReason> {
+fn bind(port: u16) -> Result<Arc<TcpListener>, ExitReason> {
     let deadline = Instant::now() + Duration::from_secs(3);
     loop {
-        match Server::http(("0.0.0.0", port)) {
+        match TcpListener::bind(("0.0.0.0", port)) {
             Ok(s) => return Ok(Arc::new(s)),
             Err(e) if Instant::now() < deadline => {
                 let _ = e;
@@ -92,20 +109,27 @@ fn bind(port: u16) -> Result<Arc<Server>, ExitReason> {
 }
 
 /// Owns the socket, keeps [`ACCEPTORS`] acceptors running, and ends with its supervisor.
-fn listener(server: Arc<Server>, supervisor: Pid) {
+fn listener(socket: Arc<TcpListener>, port: u16, supervisor: Pid) {
     trap_exit(true);
-    let unblock = server.clone();
+    // Acceptors blocked in accept() wake up on a connection: give each one, after telling
+    // them to stop (the hook runs before the exit signals reach them through their links).
+    let closing = Arc::new(AtomicBool::new(false));
+    let stop = closing.clone();
     let _ = add_exit_hook(self_pid(), move |_, _| {
+        stop.store(true, Ordering::SeqCst);
         for _ in 0..ACCEPTORS {
-            unblock.unblock();
+            let _ = TcpStream::connect_timeout(
+                &std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+                Duration::from_millis(50),
+            );
         }
     });
-    let start = |server: &Arc<Server>| {
-        let s = server.clone();
-        spawn_link(move || acceptor(s))
+    let start = |socket: &Arc<TcpListener>| {
+        let (s, c) = (socket.clone(), closing.clone());
+        spawn_link(move || acceptor(s, c))
     };
     for _ in 0..ACCEPTORS {
-        start(&server);
+        start(&socket);
     }
     loop {
         let e: Exit = receive();
@@ -113,17 +137,238 @@ fn listener(server: Arc<Server>, supervisor: Pid) {
             exit_self(e.reason);
         }
         // An acceptor died (a request's handler panicked): replace it.
-        start(&server);
+        start(&socket);
     }
 }
 
-fn acceptor(server: Arc<Server>) {
+fn acceptor(socket: Arc<TcpListener>, closing: Arc<AtomicBool>) {
     loop {
         checkpoint();
-        match server.recv_timeout(Duration::from_millis(500)) {
-            Ok(Some(request)) => handle(request),
-            Ok(None) => {}
-            Err(e) => exit_self(ExitReason::custom(format!("accept failed: {e}"))),
+        match socket.accept() {
+            Ok((stream, _)) => {
+                // A connection made to wake this process when its listener ended stops it.
+                if closing.load(Ordering::SeqCst) {
+                    return;
+                }
+                serve(&stream, &closing);
+            }
+            Err(e) => match e.kind() {
+                io::ErrorKind::ConnectionAborted | io::ErrorKind::Interrupted => {}
+                // Out of file descriptors, for instance: let others close some.
+                _ => std::thread::sleep(Duration::from_millis(10)),
+            },
+        }
+    }
+}
+
+/// An HTTP method, as far as the routes care.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Method {
+    Get,
+    Post,
+    Other(String),
+}
+
+impl Method {
+    fn parse(s: &str) -> Method {
+        match s {
+            "GET" => Method::Get,
+            "POST" => Method::Post,
+            other => Method::Other(other.to_owned()),
+        }
+    }
+}
+
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Method::Get => f.write_str("GET"),
+            Method::Post => f.write_str("POST"),
+            Method::Other(m) => f.write_str(m),
+        }
+    }
+}
+
+/// What was read off a connection.
+enum Incoming {
+    /// A request: method, target, and whether the connection stays open after the answer.
+    Request(Method, String, bool),
+    /// The client closed the connection (or it failed) between requests.
+    Closed,
+    /// A request that cannot be served: answer this and close.
+    Bad(u16, &'static str),
+}
+
+fn find_head_end(buf: &[u8]) -> Option<usize> {
+    buf.windows(4).position(|w| w == b"\r\n\r\n").map(|i| i + 4)
+}
+
+/// Reads into `buf` until `done` says how many bytes it needs, waking every [`READ_TICK`]
+/// to check that this process is alive. `None`: the connection closed or failed.
+fn fill(
+    stream: &TcpStream,
+    closing: &AtomicBool,
+    buf: &mut Vec<u8>,
+    mut enough: impl FnMut(&[u8]) -> bool,
+) -> Option<()> {
+    let mut chunk = [0u8; 4096];
+    while !enough(buf) {
+        match (&*stream).read(&mut chunk) {
+            Ok(0) => return None,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
+                if closing.load(Ordering::SeqCst) {
+                    return None;
+                }
+                checkpoint();
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return None,
+        }
+    }
+    Some(())
+}
+
+/// Reads the next request from `buf` (and the connection), consuming it from `buf`.
+fn read_request(stream: &TcpStream, closing: &AtomicBool, buf: &mut Vec<u8>) -> Incoming {
+    let mut head_end = None;
+    let mut too_big = false;
+    let filled = fill(stream, closing, buf, |b| {
+        head_end = find_head_end(b);
+        too_big = head_end.is_none() && b.len() > MAX_HEAD;
+        head_end.is_some() || too_big
+    });
+    if filled.is_none() {
+        return Incoming::Closed;
+    }
+    let Some(head_end) = head_end.filter(|n| *n <= MAX_HEAD) else {
+        return Incoming::Bad(431, "the request head is too large");
+    };
+    let Ok(head) = std::str::from_utf8(&buf[..head_end]) else {
+        return Incoming::Bad(400, "the request head is not UTF-8");
+    };
+    let mut lines = head.split("\r\n");
+    let mut parts = lines.next().unwrap_or("").split(' ');
+    let (Some(method), Some(target), Some(version), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Incoming::Bad(400, "malformed request line");
+    };
+    let (method, target) = (Method::parse(method), target.to_owned());
+    let mut keep_alive = match version {
+        "HTTP/1.1" => true,
+        "HTTP/1.0" => false,
+        _ => return Incoming::Bad(505, "only HTTP/1.0 and HTTP/1.1 are served"),
+    };
+    let mut length = 0usize;
+    for line in lines.filter(|l| !l.is_empty()) {
+        let Some((name, value)) = line.split_once(':') else {
+            return Incoming::Bad(400, "malformed header line");
+        };
+        let value = value.trim();
+        if name.eq_ignore_ascii_case("content-length") {
+            match value.parse() {
+                Ok(n) if n <= MAX_BODY => length = n,
+                Ok(_) => return Incoming::Bad(413, "the request body is too large"),
+                Err(_) => return Incoming::Bad(400, "malformed Content-Length"),
+            }
+        } else if name.eq_ignore_ascii_case("transfer-encoding") {
+            return Incoming::Bad(501, "chunked request bodies are not supported");
+        } else if name.eq_ignore_ascii_case("connection") {
+            let v = value.to_ascii_lowercase();
+            if v.contains("close") {
+                keep_alive = false;
+            } else if v.contains("keep-alive") {
+                keep_alive = true;
+            }
+        }
+    }
+    // The body is read and dropped (the routes take their parameters from the query).
+    let total = head_end + length;
+    if fill(stream, closing, buf, |b| b.len() >= total).is_none() {
+        return Incoming::Closed;
+    }
+    buf.drain(..total);
+    Incoming::Request(method, target, keep_alive)
+}
+
+fn reason(code: u16) -> &'static str {
+    match code {
+        200 => "OK",
+        400 => "Bad Request",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        413 => "Payload Too Large",
+        431 => "Request Header Fields Too Large",
+        500 => "Internal Server Error",
+        501 => "Not Implemented",
+        503 => "Service Unavailable",
+        505 => "HTTP Version Not Supported",
+        _ => "Unknown",
+    }
+}
+
+/// Writes one answer (in one write); errors are the client's problem.
+fn respond(stream: &TcpStream, code: u16, body: &str, keep_alive: bool) {
+    let connection = if keep_alive {
+        ""
+    } else {
+        "Connection: close\r\n"
+    };
+    let mut out = Vec::with_capacity(128 + body.len());
+    let _ = write!(
+        out,
+        "HTTP/1.1 {code} {}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\n{connection}\r\n",
+        reason(code),
+        body.len()
+    );
+    out.extend_from_slice(body.as_bytes());
+    let _ = (&*stream).write_all(&out);
+}
+
+/// Answers 500 if the request was not answered (its handler panicked).
+struct Guard<'a>(Option<&'a TcpStream>);
+
+impl Drop for Guard<'_> {
+    fn drop(&mut self) {
+        if let Some(s) = self.0.take() {
+            respond(s, 500, "internal error: the request handler crashed", false);
+        }
+    }
+}
+
+/// Serves the requests of one connection until it closes.
+fn serve(stream: &TcpStream, closing: &AtomicBool) {
+    let _ = stream.set_read_timeout(Some(READ_TICK));
+    let _ = stream.set_nodelay(true);
+    let mut buf = Vec::with_capacity(4096);
+    loop {
+        match read_request(stream, closing, &mut buf) {
+            Incoming::Closed => return,
+            Incoming::Bad(code, why) => {
+                respond(stream, code, why, false);
+                return;
+            }
+            Incoming::Request(method, target, keep_alive) => {
+                let mut guard = Guard(Some(stream));
+                if PANICS
+                    .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                    .is_ok()
+                {
+                    panic!("injected fault in the handler of {target}");
+                }
+                let (code, body) = route(&method, &target);
+                guard.0 = None;
+                respond(stream, code, &body, keep_alive);
+                if !keep_alive {
+                    return;
+                }
+            }
         }
     }
 }
@@ -137,42 +382,8 @@ pub fn inject_handler_panics(n: usize) {
 
 static PANICS: AtomicUsize = AtomicUsize::new(0);
 
-/// Answers 500 if the request was not answered (its handler panicked).
-struct Guard(Option<Request>);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        if let Some(r) = self.0.take() {
-            let _ = r.respond(text(500, "internal error: the request handler crashed"));
-        }
-    }
-}
-
-fn text(code: u16, body: &str) -> Response<std::io::Cursor<Vec<u8>>> {
-    let mut r = Response::from_string(body).with_status_code(code);
-    if let Ok(h) = Header::from_bytes(&b"Content-Type"[..], &b"text/plain; charset=utf-8"[..]) {
-        r = r.with_header(h);
-    }
-    r
-}
-
 /// An answer: status and body.
 pub(crate) type Answer = (u16, String);
-
-fn handle(request: Request) {
-    let mut guard = Guard(Some(request));
-    let Some(req) = guard.0.as_ref() else { return };
-    if PANICS
-        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-        .is_ok()
-    {
-        panic!("injected fault in the handler of {}", req.url());
-    }
-    let (code, body) = route(req.method(), req.url());
-    if let Some(req) = guard.0.take() {
-        let _ = req.respond(text(code, &body));
-    }
-}
 
 /// Decodes `%XX` and `+` in a query component.
 fn percent_decode(s: &str) -> Option<String> {

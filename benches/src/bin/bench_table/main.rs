@@ -13,6 +13,7 @@
 //! - `--json PATH`: where to write the JSON report (default `target/bench/report.json`).
 //! - `--only KEYS`: run only these workloads.
 
+mod cache;
 mod workloads;
 
 use std::path::PathBuf;

@@ -9,10 +9,10 @@
 //! [`Report`]; anything it starts it stops before returning, so the next one starts clean.
 //!
 //! The to-do cache comparison of seed 002 (registry cache against ETS cache, 1 and 100
-//! clients, `Cache.server_process("list #{:rand.uniform(100)}")`) goes here: four workloads,
-//! `cache_registry_1`, `cache_registry_100`, `cache_ets_1`, `cache_ets_100`, and two
-//! comparisons (see the comments in both functions), with their BEAM twins (the book's two
-//! caches) in the Elixir script.
+//! clients, `Cache.server_process("list #{:rand.uniform(100)}")`) is in `cache.rs`: four
+//! workloads, `cache_registry_1`, `cache_registry_100`, `cache_ets_1`, `cache_ets_100`, and
+//! two comparisons, with their BEAM twins (the seed's two caches) in
+//! `benches/beam/cache_perf.exs`, which the Elixir script loads.
 
 use std::time::Duration;
 
@@ -26,7 +26,7 @@ use runtime::{Down, ExitReason, Pid, Ref, monitor, receive, receive_match, self_
 pub(crate) struct Scale(pub(crate) f64);
 
 impl Scale {
-    fn ops(self, full: u64) -> u64 {
+    pub(crate) fn ops(self, full: u64) -> u64 {
         ((full as f64 * self.0).round() as u64).max(1)
     }
 }
@@ -70,16 +70,23 @@ pub(crate) fn workloads() -> Vec<Workload> {
             key: "gen_server_call_fixed_rate",
             run: gen_server_call_fixed_rate,
         },
-        // Seed 002's cache perf test (add `todo` to benches/Cargo.toml; the BEAM twins are
-        // the book's two caches):
-        //   Workload { key: "cache_registry_1", run: cache_registry_1 }, with
-        //   fn cache_registry_1(s: Scale) -> Result<Report, String> {
-        //       profile("seed 002 cache, registry, 1 client", 1, s.ops(100_000))
-        //           .run_with(rng_and_cache, |st| st.cache.server_process(&st.random_list()))
-        //   }
-        //   Workload { key: "cache_registry_100", ... 100 clients },
-        //   Workload { key: "cache_ets_1", ... }, Workload { key: "cache_ets_100", ... },
-        // where the operation is `Cache::server_process(&format!("list {}", rand(1..=100)))`.
+        // Seed 002's cache perf test (in cache.rs; the BEAM twins are the seed's two caches).
+        Workload {
+            key: "cache_registry_1",
+            run: crate::cache::cache_registry_1,
+        },
+        Workload {
+            key: "cache_registry_100",
+            run: crate::cache::cache_registry_100,
+        },
+        Workload {
+            key: "cache_ets_1",
+            run: crate::cache::cache_ets_1,
+        },
+        Workload {
+            key: "cache_ets_100",
+            run: crate::cache::cache_ets_100,
+        },
         Workload {
             key: "ets_set_lookup",
             run: ets_set_lookup,
@@ -98,7 +105,9 @@ pub(crate) fn comparisons() -> Vec<(&'static str, &'static str)> {
         ("gen_server_call", "ping_pong"),
         // Seed 002's point in miniature: reading shared state from ETS against asking a server.
         ("ets_set_lookup", "gen_server_call"),
-        // Seed 002: ("cache_ets_1", "cache_registry_1"), ("cache_ets_100", "cache_registry_100").
+        // Seed 002: the ETS cache against the registry-based one.
+        ("cache_ets_1", "cache_registry_1"),
+        ("cache_ets_100", "cache_registry_100"),
     ]
 }
 

@@ -219,3 +219,7 @@ pub(crate) fn wait_all_end(pids: &[Pid]) {
         let _ = wait_down(p);
     }
 }
+
+/// The shutdown time of a child that ignores `shutdown`: long enough that the child, woken by
+/// the signal, reports it before it is killed even on a loaded machine.
+pub(crate) const STUBBORN_TIMEOUT: Duration = Duration::from_millis(700);
