@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::error::EtsError;
 use crate::options::{Options, TableType};
 use crate::registry::{self, AnyTable, Meta};
-use crate::store::{Keys, Store};
+use crate::store::{Cursor, Keys, Store};
 use crate::term::Atom;
 
 /// How many objects a traversal copies or matches per lock acquisition: enough to amortise the
@@ -46,19 +46,16 @@ impl<X: Keys, O: Clone + PartialEq + Send + Sync + 'static> Core<X, O> {
 
     /// Copies the objects chunk by chunk (one lock held per chunk) and hands each chunk to `f`
     /// with no lock held, so `f` may run user code.
-    pub(crate) fn each_chunk(&self, forward: bool, mut f: impl FnMut(Vec<O>)) {
-        let mut cursor = self.store.start();
-        loop {
-            let mut chunk = Vec::with_capacity(CHUNK);
-            let done = self.store.scan(&mut cursor, forward, CHUNK, &mut |objs| {
-                chunk.extend_from_slice(objs)
-            });
-            if !chunk.is_empty() {
-                f(chunk);
-            }
-            if done {
-                return;
-            }
+    pub(crate) fn each_chunk(&self, forward: bool, f: impl FnMut(Vec<O>)) {
+        self.chunks(forward).for_each(f);
+    }
+
+    /// The objects as an iterator of copied chunks; no lock is held between two `next` calls.
+    pub(crate) fn chunks(&self, forward: bool) -> Chunks<'_, X, O> {
+        Chunks {
+            core: self,
+            cursor: Some(self.store.start()),
+            forward,
         }
     }
 
@@ -92,6 +89,37 @@ impl<X: Keys, O: Clone + PartialEq + Send + Sync + 'static> AnyTable for Core<X,
 
     fn as_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
         self
+    }
+}
+
+/// See [`Core::chunks`].
+pub(crate) struct Chunks<'a, X: Keys, O> {
+    core: &'a Core<X, O>,
+    /// `None` once the table is exhausted.
+    cursor: Option<Cursor<X::O>>,
+    forward: bool,
+}
+
+impl<X: Keys, O: Clone + PartialEq + Send + Sync + 'static> Iterator for Chunks<'_, X, O> {
+    type Item = Vec<O>;
+
+    fn next(&mut self) -> Option<Vec<O>> {
+        loop {
+            let cursor = self.cursor.as_mut()?;
+            let mut chunk = Vec::with_capacity(CHUNK);
+            let done = self
+                .core
+                .store
+                .scan(cursor, self.forward, CHUNK, &mut |objs| {
+                    chunk.extend_from_slice(objs)
+                });
+            if done {
+                self.cursor = None;
+            }
+            if !chunk.is_empty() {
+                return Some(chunk);
+            }
+        }
     }
 }
 

@@ -206,6 +206,42 @@ struct Clause {
     body: Vec<Expr>,
     /// The key, when the head binds it to a constant: the select becomes a lookup.
     bound_key: Option<Term>,
+    /// The key's range, when the head's key is a tuple with a bound prefix.
+    key_range: Option<KeyRange>,
+}
+
+/// The keys an `ordered_set` select can be narrowed to when the pattern's key is a tuple whose
+/// first elements are bound (`{{a, b, '$1'}, ...}`): tuples of `arity` elements starting with
+/// `prefix`. In term order these keys are contiguous, and none sorts before [`lower`]
+/// (KeyRange::lower), so a scan from there that stops at the first key outside sees them all.
+#[derive(Debug, Clone)]
+pub(crate) struct KeyRange {
+    arity: usize,
+    prefix: Vec<Term>,
+}
+
+impl KeyRange {
+    /// The prefix followed by the smallest term (the most negative float) in every other slot.
+    pub(crate) fn lower(&self) -> Term {
+        let fill = self.arity - self.prefix.len();
+        Term::tuple(
+            self.prefix
+                .iter()
+                .cloned()
+                .chain(std::iter::repeat_n(Term::Float(f64::MIN), fill)),
+        )
+    }
+
+    /// Whether `key` lies in the range (compared with Erlang's `==`, the ordered_set's key
+    /// equality; the pattern itself then decides whether the object matches).
+    pub(crate) fn contains(&self, key: &Term) -> bool {
+        match key.as_tuple() {
+            Some(e) if e.len() == self.arity => {
+                self.prefix.iter().zip(e.iter()).all(|(p, k)| p.equals(k))
+            }
+            _ => false,
+        }
+    }
 }
 
 /// A compiled match specification.
@@ -394,11 +430,18 @@ impl MatchSpec {
             .iter()
             .map(|b| expr(b, &vars, "body"))
             .collect::<Result<_, _>>()?;
-        let bound_key = head
-            .as_tuple()
-            .and_then(|t| t.get(keypos.checked_sub(1)?))
-            .filter(|k| !has_vars(k))
-            .cloned();
+        let key_pattern = head.as_tuple().and_then(|t| t.get(keypos.checked_sub(1)?));
+        let bound_key = key_pattern.filter(|k| !has_vars(k)).cloned();
+        let key_range = key_pattern
+            .filter(|k| has_vars(k))
+            .and_then(Term::as_tuple)
+            .and_then(|elems| {
+                let bound = elems.iter().take_while(|e| !has_vars(e)).count();
+                (bound > 0).then(|| KeyRange {
+                    arity: elems.len(),
+                    prefix: elems[..bound].to_vec(),
+                })
+            });
         Ok(Clause {
             head: pat,
             vars,
@@ -406,6 +449,7 @@ impl MatchSpec {
             guards,
             body,
             bound_key,
+            key_range,
         })
     }
 
@@ -419,6 +463,15 @@ impl MatchSpec {
             }
         }
         Some(keys)
+    }
+
+    /// The key range to scan in an `ordered_set`, for a one-clause spec whose key is a tuple
+    /// with a bound prefix.
+    pub(crate) fn key_range(&self) -> Option<&KeyRange> {
+        match &self.clauses[..] {
+            [c] => c.key_range.as_ref(),
+            _ => None,
+        }
     }
 
     /// Runs the spec on one object: the result of the first clause whose head matches and

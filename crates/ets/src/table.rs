@@ -1,6 +1,7 @@
 //! [`Table`]: ETS tables of dynamic [`Term`] tuples, with ETS's whole API.
 
 use std::cmp::Ordering;
+use std::ops::Bound;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -11,7 +12,7 @@ use crate::error::EtsError;
 use crate::options::{Options, TableType};
 use crate::pattern::MatchSpec;
 use crate::registry::{self, AnyTable, Info, Tid};
-use crate::store::{Cursor, Identical, Keys};
+use crate::store::{Cursor, Identical, Keys, Store};
 use crate::term::{Atom, OrdTerm, Term};
 
 /// Keys of Term tables: exact in hash tables, by Erlang `==` in ordered ones.
@@ -581,6 +582,34 @@ impl Table {
             }
             return;
         }
+        if let (Store::Ordered(o), Some(range)) = (store, ms.key_range()) {
+            // Only the sub-range of keys with the bound prefix can match: scan just that.
+            let mut hits = Vec::new();
+            let mut bound = Bound::Included(OrdTerm(range.lower()));
+            loop {
+                let last = o.scan_from(bound, true, CHUNK, &mut |k, obj| {
+                    if !range.contains(&k.0) {
+                        return false;
+                    }
+                    if let Some(r) = ms.run(obj) {
+                        if forward {
+                            f(obj, r);
+                        } else {
+                            hits.push((obj.clone(), r));
+                        }
+                    }
+                    true
+                });
+                match last {
+                    Some(k) => bound = Bound::Excluded(k),
+                    None => break,
+                }
+            }
+            for (obj, r) in hits.into_iter().rev() {
+                f(&obj, r);
+            }
+            return;
+        }
         let mut cursor = store.start();
         while !store.scan(&mut cursor, forward, CHUNK, &mut |objs| {
             for o in objs {
@@ -719,7 +748,8 @@ impl Table {
             limit,
             forward,
         };
-        if ms.bound_keys().is_some() {
+        let ranged = self.kind() == TableType::OrderedSet && ms.key_range().is_some();
+        if ms.bound_keys().is_some() || ranged {
             cont.pending = self.select_impl(&ms, forward).into();
             cont.cursor = None;
         }
@@ -803,25 +833,25 @@ impl Table {
     /// seen.
     pub fn foldl<A>(&self, acc: A, mut f: impl FnMut(A, Term) -> A) -> Result<A, EtsError> {
         self.core.meta.check_read()?;
-        let mut acc = Some(acc);
-        self.core.each_chunk(true, |chunk| {
+        let mut acc = acc;
+        for chunk in self.core.chunks(true) {
             for o in chunk {
-                acc = acc.take().map(|a| f(a, o));
+                acc = f(acc, o);
             }
-        });
-        acc.ok_or(EtsError::NoTable)
+        }
+        Ok(acc)
     }
 
     /// ETS's `foldr/3`: as `foldl`, in reverse term order for an `ordered_set`.
     pub fn foldr<A>(&self, acc: A, mut f: impl FnMut(A, Term) -> A) -> Result<A, EtsError> {
         self.core.meta.check_read()?;
-        let mut acc = Some(acc);
-        self.core.each_chunk(false, |chunk| {
+        let mut acc = acc;
+        for chunk in self.core.chunks(false) {
             for o in chunk {
-                acc = acc.take().map(|a| f(a, o));
+                acc = f(acc, o);
             }
-        });
-        acc.ok_or(EtsError::NoTable)
+        }
+        Ok(acc)
     }
 
     /// ETS's `tab2list/1`: copies of every object, in table order.

@@ -25,6 +25,10 @@ use crate::term::{Atom, Term};
 /// Implemented for tuples of up to eight fields, keyed on the first. Implement it for your own
 /// structs to pick another key field.
 ///
+/// `PartialEq` must be reflexive (no NaN inside a record): bags compare whole records to skip
+/// duplicates, and `delete_object`, `update`, `select_delete` and `select_replace` find the
+/// exact record they saw by comparing it.
+///
 /// ```
 /// #[derive(Clone, PartialEq)]
 /// struct Show { title: String, lead: String, rating: f64 }
@@ -470,25 +474,25 @@ impl<R: Record> TypedTable<R> {
     /// Folds `f` over copies of the records in table order, with no lock held.
     pub fn foldl<A>(&self, acc: A, mut f: impl FnMut(A, R) -> A) -> Result<A, EtsError> {
         self.core.meta.check_read()?;
-        let mut acc = Some(acc);
-        self.core.each_chunk(true, |chunk| {
+        let mut acc = acc;
+        for chunk in self.core.chunks(true) {
             for r in chunk {
-                acc = acc.take().map(|a| f(a, r));
+                acc = f(acc, r);
             }
-        });
-        acc.ok_or(EtsError::NoTable)
+        }
+        Ok(acc)
     }
 
     /// Folds in reverse key order for an `ordered_set` (table order otherwise).
     pub fn foldr<A>(&self, acc: A, mut f: impl FnMut(A, R) -> A) -> Result<A, EtsError> {
         self.core.meta.check_read()?;
-        let mut acc = Some(acc);
-        self.core.each_chunk(false, |chunk| {
+        let mut acc = acc;
+        for chunk in self.core.chunks(false) {
             for r in chunk {
-                acc = acc.take().map(|a| f(a, r));
+                acc = f(acc, r);
             }
-        });
-        acc.ok_or(EtsError::NoTable)
+        }
+        Ok(acc)
     }
 
     /// Copies of every record, in table order (ETS's `tab2list`).

@@ -300,3 +300,16 @@ fn continuations_under_writes() {
 fn atom_all() -> Term {
     Term::atom("$_")
 }
+
+/// Handles cross threads freely: they are `Send + Sync`, and so are the results and errors.
+#[test]
+fn handles_are_send_and_sync() {
+    fn send_sync<T: Send + Sync>() {}
+    fn send<T: Send>() {}
+    send_sync::<Table>();
+    send_sync::<TypedTable<(String, runtime::Pid)>>();
+    send_sync::<Term>();
+    send_sync::<ets::EtsError>();
+    send_sync::<ets::Continuation>();
+    send::<ets::TypedContinuation<(u8, u8), u8>>();
+}

@@ -317,3 +317,85 @@ fn repeated_variables_nested_and_map_patterns() {
         vec![list![1, 1], list![2, 3]]
     );
 }
+
+// Origin: ETS docs moduledoc ("a partially bound key ... in an ordered_set, only that sub-range
+// is scanned", erlang/otp PR #2139): narrowing the scan must not change any result, in either
+// direction, with limits, or where numbers compare equal but do not match exactly.
+#[test]
+fn partially_bound_tuple_keys_in_ordered_set() {
+    let ordered = Table::new("prefix_ordered", Options::ordered_set()).expect("new");
+    let plain = Table::new("prefix_plain", Options::set()).expect("new");
+    let firsts = [
+        atom!(a),
+        atom!(b),
+        Term::Int(1),
+        Term::Float(1.0),
+        Term::Int(2),
+    ];
+    for (i, f) in firsts.iter().enumerate() {
+        for j in 0..20i64 {
+            for key in [
+                Term::tuple([f.clone(), Term::Int(j)]),
+                Term::tuple([f.clone(), Term::Int(j % 3), Term::Int(j)]),
+                Term::tuple([f.clone()]),
+            ] {
+                let obj = Term::tuple([key, Term::Int(i as i64 * 100 + j)]);
+                ordered.insert(obj.clone()).expect("insert");
+                plain.insert(obj).expect("insert");
+            }
+        }
+    }
+    let patterns = [
+        Term::tuple([Term::tuple([atom!(a), var(1)]), var(2)]),
+        Term::tuple([Term::tuple([Term::Int(1), var(1)]), any()]),
+        Term::tuple([Term::tuple([Term::Float(1.0), var(1), any()]), var(2)]),
+        Term::tuple([Term::tuple([atom!(b), Term::Int(2), var(1)]), any()]),
+        Term::tuple([Term::tuple([atom!(zzz), var(1)]), any()]),
+    ];
+    for p in patterns {
+        // A spec of two identical clauses is never narrowed: it scans the whole table.
+        let clause = Term::tuple([p.clone(), Term::nil(), Term::list([atom!("$_")])]);
+        let full_scan = Term::list([clause.clone(), clause]);
+        let want = ordered.select(full_scan).expect("select");
+        let got = ordered.match_object(p.clone()).expect("match_object");
+        assert_eq!(got, want, "pattern {p}");
+        // In the set, 1 and 1.0 are two keys; the ordered_set kept the later, 1.0, for both.
+        let in_set: Vec<Term> = plain
+            .match_object(p.clone())
+            .expect("match_object")
+            .into_iter()
+            .filter(|o| {
+                ordered
+                    .lookup(o.as_tuple().expect("t")[0].clone())
+                    .expect("lookup")
+                    .contains(o)
+            })
+            .collect();
+        assert_eq!(sorted(got.clone()), sorted(in_set), "pattern {p}");
+        let spec = Term::list([Term::tuple([
+            p.clone(),
+            Term::nil(),
+            Term::list([atom!("$_")]),
+        ])]);
+        let mut back = ordered
+            .select_reverse(spec.clone())
+            .expect("select_reverse");
+        back.reverse();
+        assert_eq!(back, got, "reverse of {p}");
+        let mut chunks = Vec::new();
+        let mut next = ordered.select_limit(spec.clone(), 3).expect("select/3");
+        while let Some((c, cont)) = next {
+            chunks.extend(c);
+            next = cont.next().expect("select/1");
+        }
+        assert_eq!(chunks, got, "chunks of {p}");
+        assert_eq!(
+            ordered.select_count(Term::list([Term::tuple([
+                p.clone(),
+                Term::nil(),
+                Term::list([true.into()])
+            ])])),
+            Ok(got.len())
+        );
+    }
+}

@@ -36,7 +36,10 @@ use parking_lot::{Mutex, RwLock, RwLockWriteGuard};
 
 /// The most leaves a table is split into.
 pub(crate) const MAX_LEAVES: usize = 64;
-/// Contention score above which a leaf splits (the CA tree's constants).
+/// Contention score above which a leaf splits. A failed `try_write` adds `FAIL_COST`, a
+/// successful one takes `SUCCESS_GAIN` off, as in ETS's CA tree; unlike the CA tree the score
+/// never goes below zero, so a leaf that was quiet for a long time still splits after a few
+/// close collisions (on a 2-core machine collisions are rare but each one is costly).
 const SPLIT_AT: i32 = 1000;
 const FAIL_COST: i32 = 250;
 const SUCCESS_GAIN: i32 = 1;
@@ -152,8 +155,10 @@ impl<K: Ord + Clone, O: Clone + PartialEq> OrderedStore<K, O> {
             let r = f(&mut g.map);
             if g.stat > SPLIT_AT {
                 self.maybe_split(route, leaf, &mut g);
-            } else if g.stat < -SPLIT_AT {
-                g.stat = -SPLIT_AT;
+            } else if g.stat < 0 {
+                // A long quiet spell does not bank credit against the next burst of contention:
+                // four failed lock attempts close together split the leaf.
+                g.stat = 0;
             }
             return r;
         }
@@ -405,10 +410,25 @@ impl<K: Ord + Clone, O: Clone + PartialEq> OrderedStore<K, O> {
         budget: usize,
         f: &mut dyn FnMut(&K, &O),
     ) -> Option<K> {
-        let mut bound: Bound<K> = match cursor {
+        let bound = match cursor {
             None => Bound::Unbounded,
             Some(k) => Bound::Excluded(k),
         };
+        self.scan_from(bound, forward, budget, &mut |k, o| {
+            f(k, o);
+            true
+        })
+    }
+
+    /// As [`scan`](OrderedStore::scan) from any bound; `f` returns false to stop at once (the
+    /// result is then `None`, as at the end of the table).
+    pub(crate) fn scan_from(
+        &self,
+        mut bound: Bound<K>,
+        forward: bool,
+        budget: usize,
+        f: &mut dyn FnMut(&K, &O) -> bool,
+    ) -> Option<K> {
         let mut seen = 0;
         loop {
             let route = self.route();
@@ -427,7 +447,9 @@ impl<K: Ord + Clone, O: Clone + PartialEq> OrderedStore<K, O> {
             }
             if forward {
                 for (k, o) in leaf.map.range::<K, _>((bound.as_ref(), Bound::Unbounded)) {
-                    f(k, o);
+                    if !f(k, o) {
+                        return None;
+                    }
                     seen += 1;
                     if seen >= budget {
                         return Some(k.clone());
@@ -444,7 +466,9 @@ impl<K: Ord + Clone, O: Clone + PartialEq> OrderedStore<K, O> {
                     .range::<K, _>((Bound::Unbounded, bound.as_ref()))
                     .rev()
                 {
-                    f(k, o);
+                    if !f(k, o) {
+                        return None;
+                    }
                     seen += 1;
                     if seen >= budget {
                         return Some(k.clone());
