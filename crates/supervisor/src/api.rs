@@ -384,8 +384,28 @@ impl Supervisor {
 
     /// The supervisor's settings and restart count.
     pub fn describe(&self) -> Result<SupervisorDescription, CallError> {
-        match call(&self.server, SupCall::Describe)? {
+        self.describe_within(None)
+    }
+
+    /// `describe`, giving up after `timeout` (the tree view must not hang on a process that
+    /// is not a supervisor).
+    pub(crate) fn describe_within(
+        &self,
+        timeout: Option<Duration>,
+    ) -> Result<SupervisorDescription, CallError> {
+        match self.server.call_timeout(SupCall::Describe, timeout)? {
             SupReply::Description(d) => Ok(d),
+            _ => Err(CallError::Exit(ExitReason::custom("bad_reply"))),
+        }
+    }
+
+    /// `which_children`, giving up after `timeout`.
+    pub(crate) fn which_children_within(
+        &self,
+        timeout: Option<Duration>,
+    ) -> Result<Vec<ChildInfo>, CallError> {
+        match self.server.call_timeout(SupCall::WhichChildren, timeout)? {
+            SupReply::Children(c) => Ok(c),
             _ => Err(CallError::Exit(ExitReason::custom("bad_reply"))),
         }
     }

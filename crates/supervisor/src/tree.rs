@@ -1,6 +1,7 @@
 //! A text view of a live supervision tree.
 
 use std::fmt::Write;
+use std::time::Duration;
 
 use runtime::Pid;
 
@@ -26,10 +27,16 @@ pub fn render_tree(root: Pid) -> String {
     out
 }
 
+/// How long the view waits for each supervisor. A child of type supervisor may be a process
+/// that never answers supervisor requests (a plain process, a server of another kind); the
+/// requests' usual infinite wait would hang the whole view on it.
+const ANSWER_WITHIN: Duration = Duration::from_secs(1);
+
 fn render(pid: Pid, indent: &str, out: &mut String) {
     let sup = Supervisor::from_pid(pid);
-    let Ok(d) = sup.describe() else {
-        let _ = writeln!(out, "{indent}(supervisor {pid} is not answering)");
+    let Ok(d) = sup.describe_within(Some(ANSWER_WITHIN)) else {
+        // Like the header line below, this line is drawn after the branch the caller wrote.
+        let _ = writeln!(out, "(supervisor {pid} is not answering)");
         return;
     };
     let name = d
@@ -42,7 +49,9 @@ fn render(pid: Pid, indent: &str, out: &mut String) {
     } else {
         "Supervisor"
     };
-    let children = sup.which_children().unwrap_or_default();
+    let children = sup
+        .which_children_within(Some(ANSWER_WITHIN))
+        .unwrap_or_default();
     let mut line = format!(
         "{kind} {}{name} {}, restarts {}/{} in {}s",
         d.pid,
