@@ -96,3 +96,35 @@ fn the_tree_shows_ids_pids_strategies_restart_types_and_nesting() {
     broken.store(false, Ordering::SeqCst);
     stop(&top, &[db, room]);
 }
+
+#[test]
+fn a_child_marked_supervisor_that_is_not_one_does_not_hang_the_view() {
+    // A child of type supervisor whose process does not answer supervisor requests (a plain
+    // process, or a server of another kind) is shown as not answering.
+    quiet();
+    let fake = ChildSpec::supervisor("fake", || {
+        runtime::spawn_link(|| {
+            let _: () = runtime::receive();
+        })
+    });
+    let top = Supervisor::start_link(vec![fake], SupervisorOpts::new()).expect("start");
+    let fake_pid = child_pid(&top, "fake");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let root = top.pid().expect("running");
+    let viewer = runtime::spawn(move || {
+        let _ = tx.send(render_tree(root));
+    });
+    let tree = rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("render_tree returned");
+    assert!(
+        tree.contains(&format!("supervisor \"fake\" {fake_pid}")),
+        "{tree}"
+    );
+    assert!(
+        tree.contains(&format!("    └── (supervisor {fake_pid} is not answering)")),
+        "{tree}"
+    );
+    wait_all_end(&[viewer]);
+    stop(&top, &[fake_pid]);
+}
