@@ -56,19 +56,38 @@ pub fn config(dir: &Path) -> Config {
     }
 }
 
-pub fn start(dir: &Path) -> TodoSystem {
-    TodoSystem::start_link(config(dir)).expect("the system starts")
+/// A running system, stopped when dropped if the test has not stopped it (a failing test
+/// then does not leave its processes, and their names, to the next test).
+pub struct Running(TodoSystem);
+
+impl Deref for Running {
+    type Target = TodoSystem;
+    fn deref(&self) -> &TodoSystem {
+        &self.0
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if self.0.pid().is_some_and(runtime::is_alive) {
+            let _ = self.0.stop();
+        }
+    }
+}
+
+pub fn start(dir: &Path) -> Running {
+    Running(TodoSystem::start_link(config(dir)).expect("the system starts"))
 }
 
 /// The system with its web server on a port the OS chooses; returns the system and the port.
-pub fn start_web(dir: &Path) -> (TodoSystem, u16) {
+pub fn start_web(dir: &Path) -> (Running, u16) {
     let system = TodoSystem::start_link(Config {
         port: Some(0),
         ..config(dir)
     })
     .expect("the system starts");
     let port = system.http_port().expect("the web server listens");
-    (system, port)
+    (Running(system), port)
 }
 
 pub fn date(s: &str) -> todo::Date {
