@@ -3,7 +3,8 @@
 use std::fmt;
 use std::ops::Deref;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
-use std::time::Duration;
+use std::sync::mpsc::{RecvTimeoutError, sync_channel};
+use std::time::{Duration, Instant};
 
 use runtime::{CallError, ExitReason, Pid, Server, StartOpts, make_ref};
 use supervisor::{
@@ -332,18 +333,45 @@ impl Pool {
 
     fn checkout_with(&self, block: bool, timeout: Duration) -> Result<Pid, CheckoutError> {
         let cref = make_ref();
+        let deadline = Instant::now().checked_add(timeout);
+        // A checkout that may wait brings a one-shot channel for its worker, used if it has to
+        // queue (see the server's `Waiter`).
+        let (handoff, rx) = match block {
+            true => {
+                let (tx, rx) = sync_channel(1);
+                (Some(tx), Some(rx))
+            }
+            false => (None, None),
+        };
+        let cancel = || {
+            self.server.cast(PoolCast::CancelWaiting(cref));
+            Err(CheckoutError::Timeout)
+        };
         match self
             .server
-            .call_timeout(PoolCall::Checkout { cref, block }, Some(timeout))
+            .call_timeout(PoolCall::Checkout { cref, handoff }, Some(timeout))
         {
             Ok(PoolReply::Checkout(r)) => r,
-            Ok(_) => Err(CheckoutError::Pool(CallError::Exit(ExitReason::custom(
-                "bad_reply",
-            )))),
-            Err(CallError::Timeout) => {
-                self.server.cast(PoolCast::CancelWaiting(cref));
-                Err(CheckoutError::Timeout)
+            Ok(PoolReply::Queued) => {
+                let Some(rx) = rx else {
+                    return Err(bad_reply());
+                };
+                let left =
+                    deadline.map_or(timeout, |d| d.saturating_duration_since(Instant::now()));
+                let got = rx.recv_timeout(left);
+                // The wait was outside the runtime: a process killed meanwhile stops here.
+                runtime::checkpoint();
+                match got {
+                    Ok(w) => Ok(w),
+                    Err(RecvTimeoutError::Timeout) => cancel(),
+                    // The pool server ended, dropping its queue.
+                    Err(RecvTimeoutError::Disconnected) => Err(CheckoutError::Pool(
+                        CallError::Exit(ExitReason::custom("the pool server exited")),
+                    )),
+                }
             }
+            Ok(_) => Err(bad_reply()),
+            Err(CallError::Timeout) => cancel(),
             Err(e) => Err(CheckoutError::Pool(e)),
         }
     }
@@ -410,6 +438,10 @@ impl Pool {
     pub fn server_pid(&self) -> Option<Pid> {
         self.server.pid()
     }
+}
+
+fn bad_reply() -> CheckoutError {
+    CheckoutError::Pool(CallError::Exit(ExitReason::custom("bad_reply")))
 }
 
 /// A worker checked out with [`Pool::get`]; checked in when dropped.

@@ -7,6 +7,7 @@
 //! death arrives as a `Down`.
 
 use std::collections::{HashSet, VecDeque};
+use std::sync::mpsc::SyncSender;
 use std::time::{Duration, Instant};
 
 use ets::{Options, TypedTable};
@@ -30,10 +31,11 @@ pub(crate) struct PoolArgs {
 }
 
 pub(crate) enum PoolCall {
-    /// Checkout with the client's reference (used to cancel) and whether to wait.
+    /// Checkout with the client's reference (used to cancel), and for a checkout that may wait,
+    /// the channel its worker is handed over on if it has to queue.
     Checkout {
         cref: Ref,
-        block: bool,
+        handoff: Option<SyncSender<Pid>>,
     },
     Status,
     Stats,
@@ -42,6 +44,8 @@ pub(crate) enum PoolCall {
 
 pub(crate) enum PoolReply {
     Checkout(Result<Pid, CheckoutError>),
+    /// No worker now: the client is queued and gets its worker on its hand-off channel.
+    Queued,
     Status(Status),
     Stats(PoolStats),
     Workers(Vec<Pid>),
@@ -57,8 +61,12 @@ pub(crate) enum PoolCast {
 /// Try again to start workers that could not be started.
 struct Replenish;
 
+/// A queued consumer. Its worker goes on a one-shot channel rather than as a late call reply:
+/// a queued checkout may wait long, and a caller waiting for a call's reply spins in the
+/// runtime's receive first, which many queued callers pay for with CPU time the pool server
+/// needs. Dropping the waiter (the consumer died, or cancelled) closes the channel.
 struct Waiter {
-    from: ReplyTo<PoolReply>,
+    handoff: SyncSender<Pid>,
     cref: Ref,
     mref: Ref,
     since: Instant,
@@ -140,9 +148,9 @@ impl GenServer for PoolServer {
 
     fn handle_call(&mut self, req: PoolCall, from: ReplyTo<PoolReply>) -> Reply<PoolReply> {
         match req {
-            PoolCall::Checkout { cref, block } => match self.checkout(from, cref, block) {
+            PoolCall::Checkout { cref, handoff } => match self.checkout(from, cref, handoff) {
                 Some(r) => Reply::Reply(PoolReply::Checkout(r)),
-                None => Reply::NoReply(Next::Wait),
+                None => Reply::Reply(PoolReply::Queued),
             },
             PoolCall::Status => Reply::Reply(PoolReply::Status(self.status())),
             PoolCall::Stats => Reply::Reply(PoolReply::Stats(self.stats.clone())),
@@ -239,11 +247,12 @@ impl PoolServer {
         let _ = self.monitors.insert((worker, cref, mref));
     }
 
+    /// Serves a checkout at once, or queues it (`None`) when it may wait.
     fn checkout(
         &mut self,
         from: ReplyTo<PoolReply>,
         cref: Ref,
-        block: bool,
+        handoff: Option<SyncSender<Pid>>,
     ) -> Option<Result<Pid, CheckoutError>> {
         let consumer = from.pid();
         if let Some(w) = self.take_idle() {
@@ -270,13 +279,13 @@ impl PoolServer {
                 Err(reason) => Some(Err(CheckoutError::WorkerStart(reason))),
             };
         }
-        if !block {
+        let Some(handoff) = handoff else {
             self.stats.checkouts_full += 1;
             return Some(Err(CheckoutError::Full));
-        }
+        };
         let mref = monitor(consumer);
         self.waiting.push_back(Waiter {
-            from,
+            handoff,
             cref,
             mref,
             since: Instant::now(),
@@ -288,9 +297,7 @@ impl PoolServer {
     /// worker, or make it idle.
     fn handle_checkin(&mut self, worker: Pid) {
         if let Some(w) = self.waiting.pop_front() {
-            self.record_checkout(worker, w.cref, w.mref);
-            self.served_after_wait(&w);
-            w.from.reply(PoolReply::Checkout(Ok(worker)));
+            self.hand_off(w, worker);
         } else if self.overflow > 0 {
             self.overflow -= 1;
             self.dismiss_worker(worker);
@@ -299,9 +306,14 @@ impl PoolServer {
         }
     }
 
-    fn served_after_wait(&mut self, w: &Waiter) {
+    /// Gives `worker` to a waiter. The worker is checked out to it whether or not the waiter
+    /// is still there to take it: a waiter that gave up casts `CancelWaiting`, and one that
+    /// died has its `Down` queued, and either checks the worker in again (poolboy #70, #74).
+    fn hand_off(&mut self, w: Waiter, worker: Pid) {
+        self.record_checkout(worker, w.cref, w.mref);
         self.stats.checkouts_waited += 1;
         self.stats.total_wait += w.since.elapsed();
+        let _ = w.handoff.try_send(worker);
     }
 
     fn cancel_waiting(&mut self, cref: Ref) {
@@ -347,11 +359,7 @@ impl PoolServer {
             demonitor_flush(mref);
             if let Some(w) = self.waiting.pop_front() {
                 match self.new_worker() {
-                    Ok(new) => {
-                        self.record_checkout(new, w.cref, w.mref);
-                        self.served_after_wait(&w);
-                        w.from.reply(PoolReply::Checkout(Ok(new)));
-                    }
+                    Ok(new) => self.hand_off(w, new),
                     Err(_) => {
                         // Keep the waiter first in line; the slot comes back when the start
                         // succeeds (or a worker is checked in).

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use pool::{CheckoutError, Pool, PoolConfig, PoolState, Pools, Status, Strategy};
 use runtime::{
-    Down, ExitReason, Pid, exit, is_alive, monitor, receive, receive_match, receive_timeout,
-    self_pid, send, spawn, spawn_monitor,
+    Down, ExitReason, Pid, exit, is_alive, monitor, receive, receive_match, receive_match_timeout,
+    receive_timeout, self_pid, send, spawn, spawn_monitor,
 };
 
 /// A worker: a process linked to its starter that waits for a stop message.
@@ -516,5 +516,47 @@ fn waiters_are_served_first_come_first_served() {
     }
     assert_eq!(status(&pool), (PoolState::Ready, 1, 0, 0));
     assert!(receive_timeout::<u32>(Duration::ZERO).is_none());
+    pools.stop().unwrap();
+}
+
+#[test]
+fn a_queued_checkout_ends_when_the_pool_server_dies() {
+    // Not a poolboy case: a consumer queued for a worker gets an error, not a hang, when the
+    // pool server dies; the pool's supervisor restarts the pool whole.
+    let (pools, pool) = start(1, 0, Strategy::Lifo);
+    let _w = pool.checkout().unwrap();
+    let me = self_pid();
+    let p2 = pool.clone();
+    let c = spawn(move || {
+        let r = p2.checkout_timeout(Duration::from_secs(30));
+        send(me, (self_pid(), r));
+    });
+    while pool.status().unwrap().waiting == 0 {
+        std::thread::yield_now();
+    }
+    let server = pool.server_pid().unwrap();
+    exit(server, ExitReason::Kill);
+    let (_, r): (Pid, Result<Pid, CheckoutError>) = receive_match_timeout(
+        Duration::from_secs(10),
+        |m: &(Pid, Result<Pid, CheckoutError>)| m.0 == c,
+    )
+    .expect("the queued consumer got an answer");
+    assert!(matches!(r, Err(CheckoutError::Pool(_))), "{r:?}");
+    wait_dead(c);
+    // The restarted pool is whole again (asked until the restart is done: meanwhile the name
+    // may be unregistered).
+    let mut s = None;
+    for _ in 0..1_000_000 {
+        s = pool
+            .status()
+            .ok()
+            .filter(|_| pool.server_pid() != Some(server));
+        if s.is_some_and(|s| s.idle == 1) {
+            break;
+        }
+        std::thread::yield_now();
+    }
+    let s = s.expect("the pool restarted");
+    assert_eq!((s.idle, s.checked_out, s.waiting), (1, 0, 0));
     pools.stop().unwrap();
 }
