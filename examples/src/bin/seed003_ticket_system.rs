@@ -287,7 +287,7 @@ fn main() {
     );
     let stale = call(pid2, TicketCall::GetState);
     println!(
-        "iex> GenServer.call(pid2, :resolve)   # the old pid\n{}",
+        "iex> :sys.get_state(pid2)   # the old pid\n{}",
         iex(&stale)
     );
     c.check(
