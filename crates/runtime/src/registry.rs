@@ -26,6 +26,15 @@ pub fn register(name: &str, pid: Pid) -> Result<(), RegisterError> {
     }
     // Registering makes the caller a process too (as every call of the API does).
     let _ = current_alive();
+    register_pid(name, pid)
+}
+
+/// Registers without looking at the caller: `spawn` names its child this way, so that a
+/// spawner killed at that moment does not unwind with a half-made child left behind.
+pub(crate) fn register_pid(name: &str, pid: Pid) -> Result<(), RegisterError> {
+    if name.is_empty() {
+        return Err(RegisterError::EmptyName);
+    }
     let p = lookup(pid).ok_or(RegisterError::NoProc(pid))?;
     let mut st = p.state.lock();
     if !p.is_alive() {

@@ -97,11 +97,18 @@ pub fn spawn_opt<F: FnOnce() + Send + 'static>(
             .store(true, std::sync::atomic::Ordering::Release);
     }
     if let Some(name) = &opts.name
-        && let Err(e) = crate::registry::register(name, child.pid)
+        && let Err(e) = crate::registry::register_pid(name, child.pid)
     {
         exit_process(&child, ExitReason::Normal); // it never ran and has no relations
         worker.start(Box::new(|| {}));
         return Err(e.into());
+    }
+    if !opts.link && !parent.is_alive() {
+        // The spawner was ended while spawning: it runs no more code, so the child it was
+        // making never starts (with a link, the block below does the same, with the reason).
+        exit_process(&child, ExitReason::Normal);
+        worker.start(Box::new(|| {}));
+        crate::process::unwind_dead(&parent);
     }
     if opts.link {
         // Pids grow, so the parent's lock comes first in pid order.

@@ -116,3 +116,47 @@ fn spawn_monitor_while_a_killer_sweeps_the_process_table() {
     children.push(killer);
     assert_all_end(&children);
 }
+
+/// A process killed while it spawns named children leaves no half-made child behind (found by
+/// the supervisor's chaos test: the child stayed in the process table for ever).
+#[test]
+fn a_process_killed_while_spawning_a_named_child_leaves_no_process_behind() {
+    let _turn = turn();
+    let me = runtime::self_pid();
+    let mut spawners = Vec::new();
+    for round in 0..100 {
+        let spawner = runtime::spawn(move || {
+            for i in 0u64.. {
+                let _ = runtime::SpawnOpts::new()
+                    .name(format!("named_race_{round}_{i}"))
+                    .spawn(|| {});
+            }
+        });
+        for _ in 0..50 {
+            std::thread::yield_now();
+        }
+        runtime::exit(spawner, runtime::ExitReason::Kill);
+        spawners.push(spawner);
+    }
+    // Children that did start end by themselves; wait (bounded) for the table to settle.
+    let strays = || -> Vec<runtime::Pid> {
+        runtime::processes()
+            .into_iter()
+            .filter(|p| *p != me && !runtime::process_info(*p).is_some_and(|i| i.adopted))
+            .collect()
+    };
+    let mut left = strays();
+    for _ in 0..100_000 {
+        if left.is_empty() {
+            break;
+        }
+        std::thread::yield_now();
+        left = strays();
+    }
+    assert!(
+        left.is_empty(),
+        "{} processes left: {:?}",
+        left.len(),
+        left.first().and_then(|p| runtime::process_info(*p))
+    );
+}
