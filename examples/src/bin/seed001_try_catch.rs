@@ -134,7 +134,8 @@ fn main() {
     c.check(
         "the uncaught panic ended the process with its message (after still ran)",
         d.monitor == m
-            && matches!(d.reason, ExitReason::Panic(ref s) if &**s == "nobody catches this"),
+            && matches!(d.reason, ExitReason::Panic(ref s) if &**s == "nobody catches this")
+            && AFTER_RAN.load(Ordering::SeqCst) == before + 1,
     );
     c.check("the shell is unaffected", runtime::is_alive(shell));
     c.check(
