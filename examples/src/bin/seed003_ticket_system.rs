@@ -286,10 +286,7 @@ fn main() {
         state(&c, new2) == ticket(2, "Invoice missing"),
     );
     let stale = call(pid2, TicketCall::GetState);
-    println!(
-        "iex> :sys.get_state(pid2)   # the old pid\n{}",
-        iex(&stale)
-    );
+    println!("iex> :sys.get_state(pid2)   # the old pid\n{}", iex(&stale));
     c.check(
         "the old pid is dead: callers must ask the supervisor (or a name) for the new one",
         stale == Err(CallError::NoProc),
