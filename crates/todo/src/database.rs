@@ -33,8 +33,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use runtime::{
-    CallError, ExitReason, GenServer, Init, Message, Next, Pid, Reply, ReplyTo, Server, StartOpts,
-    self_pid, send,
+    CallError, Exit, ExitReason, GenServer, Init, Message, Next, Pid, Reply, ReplyTo, Server,
+    StartOpts, self_pid, send,
 };
 use supervisor::{ChildSpec, Strategy, Supervisor, SupervisorOpts};
 use thiserror::Error;
@@ -45,11 +45,17 @@ use crate::format::{
 use crate::list::TodoList;
 use crate::registry::{Key, ProcessRegistry};
 
-/// A log larger than this is rotated and checkpointed.
-const LOG_ROTATE_BYTES: u64 = 32 << 20;
+/// A log larger than this is rotated and checkpointed (see [`Database::set_log_rotation`]).
+static LOG_ROTATE_BYTES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(32 << 20);
+
+fn log_rotate_bytes() -> u64 {
+    LOG_ROTATE_BYTES.load(std::sync::atomic::Ordering::Relaxed)
+}
 /// A new log is preallocated to this size (more than the rotation size, so that the batch
 /// that crosses it still lands on preallocated blocks in the common case).
-const LOG_PREALLOC_BYTES: u64 = 40 << 20;
+fn log_prealloc_bytes() -> u64 {
+    log_rotate_bytes() + log_rotate_bytes() / 4
+}
 /// At most this many writes go into one group commit.
 const MAX_BATCH: usize = 1024;
 /// How long a store may take before the caller gives up (the write may still happen).
@@ -205,7 +211,7 @@ fn recover(dir: &Path, index: usize) -> Result<usize, String> {
     Ok(replay(dir, &old_log_path(dir, index))? + replay(dir, &log_path(dir, index))?)
 }
 
-/// Creates a fresh log, preallocated with zeros up to [`LOG_PREALLOC_BYTES`] and made durable
+/// Creates a fresh log, preallocated with zeros (a quarter more than the rotation size) and made durable
 /// once: records are then written over blocks that already exist, so the `fdatasync` of a
 /// commit flushes data only, not the file's size and block map (on this machine's disk that is
 /// the difference between about 6 ms and well under 1 ms per commit). Replay stops at the
@@ -219,9 +225,12 @@ fn open_log(dir: &Path, index: usize) -> Result<File, String> {
         .open(&path)
         .map_err(|e| io_err("create", &path, e))?;
     let zeros = vec![0u8; 1 << 20];
-    for _ in 0..(LOG_PREALLOC_BYTES >> 20) {
-        f.write_all(&zeros)
+    let mut left = log_prealloc_bytes();
+    while left > 0 {
+        let n = left.min(zeros.len() as u64);
+        f.write_all(&zeros[..n as usize])
             .map_err(|e| io_err("preallocate", &path, e))?;
+        left -= n;
     }
     f.sync_all().map_err(|e| io_err("sync", &path, e))?;
     sync_dir(dir)?;
@@ -311,15 +320,26 @@ impl GenServer for DbWorker {
     }
 
     fn handle_info(&mut self, msg: Message) -> Next {
-        if let Ok(CheckpointDone(r)) = msg.downcast::<CheckpointDone>() {
-            self.checkpointing = false;
-            if let Err(e) = r {
-                // The old log stays; the next start replays it. Keep serving.
-                eprintln!(
-                    "todo: database worker {} checkpoint failed: {e}",
-                    self.index
-                );
+        let failed = match msg.downcast::<CheckpointDone>() {
+            Ok(CheckpointDone(r)) => {
+                self.checkpointing = false;
+                r.err()
             }
+            // The checkpoint process crashed before it was done.
+            Err(m) => match m.downcast::<Exit>() {
+                Ok(e) if self.checkpointing && e.reason != ExitReason::Normal => {
+                    self.checkpointing = false;
+                    Some(e.reason.to_string())
+                }
+                _ => None,
+            },
+        };
+        if let Some(e) = failed {
+            // The old log stays (a rotation never replaces it); the next start replays it.
+            eprintln!(
+                "todo: database worker {} checkpoint failed: {e}",
+                self.index
+            );
         }
         if self.pending.is_empty() {
             Next::Wait
@@ -409,12 +429,19 @@ impl DbWorker {
             return Next::Stop(ExitReason::custom(e));
         }
         self.log_len += buf.len() as u64;
+        // A killed process's thread runs on until its next runtime call, and answers on a
+        // channel are not runtime sends: a worker killed during its `fdatasync` must not
+        // answer afterwards, because its replacement may have replayed (and removed) the log
+        // before this batch reached it. `checkpoint` ends the thread here if the process is
+        // dead; if it is alive, the batch was durable before any kill, so before any
+        // replacement's replay.
+        runtime::checkpoint();
         for p in batch {
             // In order, so the last version of each list in the batch stays.
             self.unwritten.insert(p.name, p.snapshot);
             p.waiter.answer(Ok(()));
         }
-        if self.log_len >= LOG_ROTATE_BYTES && !self.checkpointing {
+        if self.log_len >= log_rotate_bytes() && !self.checkpointing {
             if let Err(e) = self.write_unwritten() {
                 // Everything is in the log, which a fresh worker replays.
                 return Next::Stop(ExitReason::custom(e));
@@ -436,7 +463,9 @@ impl DbWorker {
     /// Starts a new log and checkpoints the old one in another process.
     fn rotate(&mut self) {
         let old = old_log_path(&self.dir, self.index);
-        if fs::rename(log_path(&self.dir, self.index), &old).is_err() {
+        // An old log whose checkpoint failed holds records that may not be in durable
+        // snapshots: keep it, and this log, until the next start replays both.
+        if old.exists() || fs::rename(log_path(&self.dir, self.index), &old).is_err() {
             return;
         }
         match open_log(&self.dir, self.index) {
@@ -453,15 +482,20 @@ impl DbWorker {
         let dirty: Vec<String> = self.dirty.drain().collect();
         let dir = self.dir.clone();
         let me = self_pid();
-        runtime::spawn(move || {
+        // Linked, and checking between steps: if the worker dies, its checkpoint stops too
+        // (its replacement replays the old log, and may later rotate a log of its own to the
+        // same name, which this process must not remove).
+        runtime::spawn_link(move || {
             let r = (|| {
                 for name in &dirty {
+                    runtime::checkpoint();
                     let path = dir.join(file_name(name));
                     if let Ok(f) = File::open(&path) {
                         f.sync_all().map_err(|e| io_err("sync", &path, e))?;
                     }
                 }
                 sync_dir(&dir)?;
+                runtime::checkpoint();
                 fs::remove_file(&old).map_err(|e| io_err("remove", &old, e))
             })();
             send(me, CheckpointDone(r));
@@ -566,6 +600,13 @@ impl Database {
             .collect();
         names.sort();
         Ok(names)
+    }
+
+    /// Test hook: the log size past which the workers of this program rotate their logs
+    /// (32 MiB by default), from now on. Not part of the API.
+    #[doc(hidden)]
+    pub fn set_log_rotation(bytes: u64) {
+        LOG_ROTATE_BYTES.store(bytes.max(4096), std::sync::atomic::Ordering::Relaxed);
     }
 
     /// The worker pid serving `name` now.

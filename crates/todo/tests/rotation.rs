@@ -1,0 +1,101 @@
+//! Log rotation and checkpoints, with a log small enough to rotate often (in a test binary of
+//! its own, since the rotation size is set for the whole program).
+
+#![allow(clippy::unwrap_used)] // a test fails loudly on the first unexpected error
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use common::{data_dir, date, exclusive, start};
+use runtime::{Down, ExitReason, Task, exit, monitor, receive_match, receive_timeout};
+use supervisor::{ChildPid, DynamicSupervisor};
+use todo::{Cache, Database, Key, ProcessRegistry, SERVER_SUPERVISOR};
+
+/// A message nobody sends.
+struct Never;
+
+#[test]
+fn logs_rotate_and_checkpoint_without_losing_a_write() {
+    // Snapshots of a few KiB against a 64 KiB log: each worker rotates its log and
+    // checkpoints the old one many times, while its lists keep changing; a worker is killed
+    // mid-way (its checkpoint dies with it). Every acknowledged entry is then read back by
+    // fresh servers, and again after a restart of the whole program.
+    let _x = exclusive();
+    Database::set_log_rotation(64 << 10);
+    let dir = data_dir("rotate");
+    let system = start(&dir);
+    let acked = Arc::new(AtomicUsize::new(0));
+    let title = "x".repeat(100);
+    let writers: Vec<Task<Vec<(String, String)>>> = (0..4)
+        .map(|w| {
+            let (acked, title) = (acked.clone(), title.clone());
+            Task::spawn(move || {
+                let mut mine = Vec::new();
+                for n in 0..150 {
+                    let list = format!("list {}", (w + n) % 6);
+                    let t = format!("w{w}-{n}-{title}");
+                    let ok = Cache::server_process(&list)
+                        .and_then(|s| s.add_entry(date("2018-12-19"), t.clone()));
+                    if ok.is_ok() {
+                        mine.push((list, t));
+                        acked.fetch_add(1, Ordering::SeqCst);
+                    }
+                }
+                mine
+            })
+        })
+        .collect();
+    // Half-way, a worker dies.
+    for _ in 0..5_000 {
+        if acked.load(Ordering::SeqCst) >= 300 {
+            break;
+        }
+        let _ = receive_timeout::<Never>(std::time::Duration::from_millis(1));
+    }
+    let victim = ProcessRegistry::whereis(&Key::DatabaseWorker(1)).unwrap();
+    let m = monitor(victim);
+    exit(victim, ExitReason::Kill);
+    let _: Down = receive_match(|d: &Down| d.monitor == m);
+    let mut all = Vec::new();
+    for t in writers {
+        all.extend(t.join().unwrap());
+    }
+    assert!(all.len() >= 400, "{} writes acknowledged", all.len());
+    // The logs rotated: list files are written only at a rotation (or a stop, or a
+    // replay at a worker's start), and every list has one while the system still runs.
+    assert_eq!(Database::stored_lists(&dir).unwrap().len(), 6);
+    assert!(
+        !std::fs::read_dir(&*dir)
+            .unwrap()
+            .filter_map(Result::ok)
+            .any(|e| e.file_name().to_string_lossy().ends_with(".tmp")),
+        "no temporary file is left"
+    );
+
+    let check = |all: &[(String, String)]| {
+        for c in DynamicSupervisor::<()>::named(SERVER_SUPERVISOR)
+            .which_children()
+            .unwrap()
+        {
+            if let ChildPid::Pid(p) = c.pid {
+                let m = monitor(p);
+                exit(p, ExitReason::Kill);
+                let _: Down = receive_match(|d: &Down| d.monitor == m);
+            }
+        }
+        for (list, t) in all {
+            let entries = Cache::server_process(list)
+                .unwrap()
+                .entries(date("2018-12-19"))
+                .unwrap();
+            assert!(entries.iter().any(|e| &e.title == t), "{list}: {t} is lost");
+        }
+    };
+    check(&all);
+    system.stop().unwrap();
+    let system = start(&dir);
+    check(&all);
+    system.stop().unwrap();
+}
