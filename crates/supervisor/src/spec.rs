@@ -324,12 +324,14 @@ impl<T: Send + 'static> IntoChildStart for Result<Agent<T>, StartError> {
 }
 
 /// A GenServer that knows its own child spec (Elixir's `child_spec/1`). Implement it with an
-/// empty body to get the default (a permanent worker whose id is the type's name, started with
-/// `start_link(arg)`), or override `child_spec` to change any field.
+/// empty body to get the default: a permanent worker whose id is the type's name, started with
+/// [`Child::start_link`]. Override `start_link` to start the server your way (with a name, say:
+/// the default spec then keeps it, as Elixir's calls your module's `start_link/1`), and
+/// `child_spec` to change any other field.
 ///
 /// ```
-/// use runtime::{GenServer, Init};
-/// use supervisor::{Child, Restart};
+/// use runtime::{GenServer, Init, Server, StartError, StartOpts, gen_server};
+/// use supervisor::{Child, Restart, Supervisor, SupervisorOpts};
 ///
 /// struct Cache;
 /// impl GenServer for Cache {
@@ -340,20 +342,33 @@ impl<T: Send + 'static> IntoChildStart for Result<Agent<T>, StartError> {
 ///     type Continue = ();
 ///     fn init(_: ()) -> Init<Self> { Init::Ok(Cache) }
 /// }
-/// impl Child for Cache {}
+/// impl Child for Cache {
+///     fn start_link(arg: ()) -> Result<Server<Self>, StartError> {
+///         gen_server::start_link::<Self>(arg, StartOpts::new().name("child_doc_cache"))
+///     }
+/// }
 ///
 /// let spec = Cache::child_spec(());
 /// assert_eq!(spec.id(), "Cache");
 /// assert_eq!(spec.restart_type(), Restart::Permanent);
+/// let sup = Supervisor::start_link(vec![spec], SupervisorOpts::new()).unwrap();
+/// assert!(runtime::whereis("child_doc_cache").is_some());
+/// sup.stop().unwrap();
 /// ```
 pub trait Child: GenServer
 where
     Self::Arg: Clone + Sync,
 {
-    /// The child spec for this server started with `arg`.
+    /// Starts the server linked to the caller (Elixir's `start_link/1`). The default starts it
+    /// unnamed.
+    fn start_link(arg: Self::Arg) -> Result<Server<Self>, StartError> {
+        runtime::gen_server::start_link::<Self>(arg, StartOpts::new())
+    }
+
+    /// The child spec for this server started with `arg`: it calls [`Child::start_link`].
     fn child_spec(arg: Self::Arg) -> ChildSpec {
         ChildSpec::worker(short_type_name::<Self>(), move || {
-            runtime::gen_server::start_link::<Self>(arg.clone(), StartOpts::new())
+            Self::start_link(arg.clone())
         })
     }
 }
