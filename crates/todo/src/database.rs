@@ -6,12 +6,12 @@
 //!
 //! 1. A worker takes every `store` waiting in its mailbox (group commit: one batch), appends a
 //!    record per list to its write-ahead log, and makes the log durable with one `fdatasync`.
-//! 2. It then replies to every caller: a [`Database::store`] call, or the completion that a
+//! 2. It then answers every writer: a [`Database::store`] call, or the completion that a
 //!    to-do server handed over with its write (the server does not wait for the disk: the
-//!    worker publishes the list and answers the server's client itself, see `server.rs`). The list's new snapshot is kept in memory (reads are
-//!    served from there) and written to its file only when the log is rotated or the worker
-//!    stops: a busy list costs one log append per batch, not a file creation and a rename per
-//!    change.
+//!    worker publishes the list and answers the server's client itself, see `server.rs`). The
+//!    list's new snapshot is kept in memory (reads are served from there) and written to its
+//!    file only when the log is rotated or the worker stops: a busy list costs one log append
+//!    per batch, not a file creation and a rename per change.
 //! 3. When the log passes a size, the worker writes the snapshots it holds (a temporary file
 //!    renamed over the old one), starts a new log, and a checkpoint process makes the
 //!    snapshots written meanwhile durable (`fsync` each, then the directory) and deletes the

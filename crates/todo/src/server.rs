@@ -8,8 +8,9 @@
 //!
 //! Beyond the book:
 //! - A change does not hold the server while the disk works. The server applies it, hands the
-//!   new list to the list's database worker with the caller's reply address, and takes the
-//!   next request; the worker answers the caller once the write is durable. Writes of one list
+//!   new list to the list's database worker with the caller's reply address (a one-shot
+//!   channel, see `TodoServer::change`), and takes the next request; the worker answers
+//!   the caller once the write is durable. Writes of one list
 //!   reach its worker in order, so changes are answered in order. The server monitors the
 //!   worker: if the worker dies, writes in flight may be lost with it, so the server stops
 //!   (its waiting callers get an error) and the next request loads what is durable.
