@@ -4,7 +4,7 @@ use std::fmt;
 use std::ops::Deref;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::mpsc::{RecvTimeoutError, sync_channel};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use runtime::{CallError, ExitReason, Pid, Server, StartOpts, make_ref};
 use supervisor::{
@@ -331,48 +331,40 @@ impl Pool {
         self.checkout_with(false, DEFAULT_CHECKOUT_TIMEOUT)
     }
 
+    /// A checkout is a cast carrying a one-shot channel for the answer, not a call: a caller
+    /// waiting for a call's reply spins in the runtime's receive before parking, and on a busy
+    /// machine, or with many consumers queued, that spinning takes the CPU the pool server
+    /// needs. The channel is closed unanswered if the server ends first (its mailbox or its
+    /// queue is dropped).
     fn checkout_with(&self, block: bool, timeout: Duration) -> Result<Pid, CheckoutError> {
+        let Some(server) = self.server.pid() else {
+            return Err(CheckoutError::Pool(CallError::NoProc));
+        };
+        let consumer = runtime::self_pid();
+        if server == consumer {
+            return Err(CheckoutError::Pool(CallError::CallingSelf));
+        }
         let cref = make_ref();
-        let deadline = Instant::now().checked_add(timeout);
-        // A checkout that may wait brings a one-shot channel for its worker, used if it has to
-        // queue (see the server's `Waiter`).
-        let (handoff, rx) = match block {
-            true => {
-                let (tx, rx) = sync_channel(1);
-                (Some(tx), Some(rx))
+        let (answer, rx) = sync_channel(1);
+        let server = Server::<PoolServer>::from_pid(server);
+        server.cast(PoolCast::Checkout {
+            consumer,
+            cref,
+            block,
+            answer,
+        });
+        let got = rx.recv_timeout(timeout);
+        // The wait was outside the runtime: a process killed meanwhile stops here.
+        runtime::checkpoint();
+        match got {
+            Ok(r) => r,
+            Err(RecvTimeoutError::Timeout) => {
+                server.cast(PoolCast::CancelWaiting(cref));
+                Err(CheckoutError::Timeout)
             }
-            false => (None, None),
-        };
-        let cancel = || {
-            self.server.cast(PoolCast::CancelWaiting(cref));
-            Err(CheckoutError::Timeout)
-        };
-        match self
-            .server
-            .call_timeout(PoolCall::Checkout { cref, handoff }, Some(timeout))
-        {
-            Ok(PoolReply::Checkout(r)) => r,
-            Ok(PoolReply::Queued) => {
-                let Some(rx) = rx else {
-                    return Err(bad_reply());
-                };
-                let left =
-                    deadline.map_or(timeout, |d| d.saturating_duration_since(Instant::now()));
-                let got = rx.recv_timeout(left);
-                // The wait was outside the runtime: a process killed meanwhile stops here.
-                runtime::checkpoint();
-                match got {
-                    Ok(w) => Ok(w),
-                    Err(RecvTimeoutError::Timeout) => cancel(),
-                    // The pool server ended, dropping its queue.
-                    Err(RecvTimeoutError::Disconnected) => Err(CheckoutError::Pool(
-                        CallError::Exit(ExitReason::custom("the pool server exited")),
-                    )),
-                }
-            }
-            Ok(_) => Err(bad_reply()),
-            Err(CallError::Timeout) => cancel(),
-            Err(e) => Err(CheckoutError::Pool(e)),
+            Err(RecvTimeoutError::Disconnected) => Err(CheckoutError::Pool(CallError::Exit(
+                ExitReason::custom("the pool server exited"),
+            ))),
         }
     }
 
@@ -438,10 +430,6 @@ impl Pool {
     pub fn server_pid(&self) -> Option<Pid> {
         self.server.pid()
     }
-}
-
-fn bad_reply() -> CheckoutError {
-    CheckoutError::Pool(CallError::Exit(ExitReason::custom("bad_reply")))
 }
 
 /// A worker checked out with [`Pool::get`]; checked in when dropped.

@@ -30,28 +30,30 @@ pub(crate) struct PoolArgs {
     pub(crate) strategy: Strategy,
 }
 
+/// Where a checkout's answer goes: a one-shot channel the client brought.
+pub(crate) type Answer = SyncSender<Result<Pid, CheckoutError>>;
+
 pub(crate) enum PoolCall {
-    /// Checkout with the client's reference (used to cancel), and for a checkout that may wait,
-    /// the channel its worker is handed over on if it has to queue.
-    Checkout {
-        cref: Ref,
-        handoff: Option<SyncSender<Pid>>,
-    },
     Status,
     Stats,
     Workers,
 }
 
 pub(crate) enum PoolReply {
-    Checkout(Result<Pid, CheckoutError>),
-    /// No worker now: the client is queued and gets its worker on its hand-off channel.
-    Queued,
     Status(Status),
     Stats(PoolStats),
     Workers(Vec<Pid>),
 }
 
 pub(crate) enum PoolCast {
+    /// A checkout by `consumer`, with its reference (used to cancel), whether it may wait, and
+    /// the channel for its answer: a worker or an error at once, or a worker later if it queues.
+    Checkout {
+        consumer: Pid,
+        cref: Ref,
+        block: bool,
+        answer: Answer,
+    },
     Checkin(Pid),
     /// The client gave up waiting (poolboy's `cancel_waiting`): if it got a worker meanwhile,
     /// that worker is checked back in; otherwise it leaves the queue.
@@ -61,12 +63,10 @@ pub(crate) enum PoolCast {
 /// Try again to start workers that could not be started.
 struct Replenish;
 
-/// A queued consumer. Its worker goes on a one-shot channel rather than as a late call reply:
-/// a queued checkout may wait long, and a caller waiting for a call's reply spins in the
-/// runtime's receive first, which many queued callers pay for with CPU time the pool server
-/// needs. Dropping the waiter (the consumer died, or cancelled) closes the channel.
+/// A queued consumer, with the channel its worker will go on. Dropping the waiter (the
+/// consumer died, or cancelled) closes the channel.
 struct Waiter {
-    handoff: SyncSender<Pid>,
+    answer: Answer,
     cref: Ref,
     mref: Ref,
     since: Instant,
@@ -146,12 +146,8 @@ impl GenServer for PoolServer {
         Init::Ok(pool)
     }
 
-    fn handle_call(&mut self, req: PoolCall, from: ReplyTo<PoolReply>) -> Reply<PoolReply> {
+    fn handle_call(&mut self, req: PoolCall, _from: ReplyTo<PoolReply>) -> Reply<PoolReply> {
         match req {
-            PoolCall::Checkout { cref, handoff } => match self.checkout(from, cref, handoff) {
-                Some(r) => Reply::Reply(PoolReply::Checkout(r)),
-                None => Reply::Reply(PoolReply::Queued),
-            },
             PoolCall::Status => Reply::Reply(PoolReply::Status(self.status())),
             PoolCall::Stats => Reply::Reply(PoolReply::Stats(self.stats.clone())),
             PoolCall::Workers => {
@@ -164,6 +160,18 @@ impl GenServer for PoolServer {
 
     fn handle_cast(&mut self, msg: PoolCast) -> Next {
         match msg {
+            PoolCast::Checkout {
+                consumer,
+                cref,
+                block,
+                answer,
+            } => {
+                if let Some(r) = self.checkout(consumer, cref, block.then(|| answer.clone())) {
+                    // Nobody may be listening any more (the client timed out): a worker sent
+                    // anyway is checked out to its reference, and its cancel returns it.
+                    let _ = answer.try_send(r);
+                }
+            }
             PoolCast::Checkin(worker) => {
                 if let Some((_, _, mref)) = self.take_checked_out(worker) {
                     demonitor_flush(mref);
@@ -247,14 +255,14 @@ impl PoolServer {
         let _ = self.monitors.insert((worker, cref, mref));
     }
 
-    /// Serves a checkout at once, or queues it (`None`) when it may wait.
+    /// Serves a checkout at once, or queues it (`None`) when it may wait (`handoff` is then the
+    /// channel its worker will go on).
     fn checkout(
         &mut self,
-        from: ReplyTo<PoolReply>,
+        consumer: Pid,
         cref: Ref,
-        handoff: Option<SyncSender<Pid>>,
+        handoff: Option<Answer>,
     ) -> Option<Result<Pid, CheckoutError>> {
-        let consumer = from.pid();
         if let Some(w) = self.take_idle() {
             let mref = monitor(consumer);
             self.record_checkout(w, cref, mref);
@@ -285,7 +293,7 @@ impl PoolServer {
         };
         let mref = monitor(consumer);
         self.waiting.push_back(Waiter {
-            handoff,
+            answer: handoff,
             cref,
             mref,
             since: Instant::now(),
@@ -313,7 +321,7 @@ impl PoolServer {
         self.record_checkout(worker, w.cref, w.mref);
         self.stats.checkouts_waited += 1;
         self.stats.total_wait += w.since.elapsed();
-        let _ = w.handoff.try_send(worker);
+        let _ = w.answer.try_send(Ok(worker));
     }
 
     fn cancel_waiting(&mut self, cref: Ref) {

@@ -560,3 +560,66 @@ fn a_queued_checkout_ends_when_the_pool_server_dies() {
     assert_eq!((s.idle, s.checked_out, s.waiting), (1, 0, 0));
     pools.stop().unwrap();
 }
+
+/// Tells the test that a worker start is under way.
+struct Entered;
+
+#[test]
+fn checkouts_in_flight_end_when_the_pool_server_dies() {
+    // Not a poolboy case: a checkout is a cast with a channel for its answer, so a server that
+    // dies must not leave its clients waiting for their timeout, whether it was handling their
+    // checkout or had it still in its mailbox. The server is held inside an overflow worker's
+    // start (which blocks until the test lets it go) while a second checkout waits behind.
+    let me = self_pid();
+    let starts = Arc::new(AtomicUsize::new(0));
+    let (go, gate) = std::sync::mpsc::channel::<()>();
+    let gate = Arc::new(std::sync::Mutex::new(gate));
+    let start_worker = {
+        let starts = starts.clone();
+        move || -> Result<Pid, ExitReason> {
+            if starts.fetch_add(1, Ordering::SeqCst) == 1 {
+                send(me, Entered);
+                let _ = gate.lock().unwrap().recv_timeout(Duration::from_secs(10));
+            }
+            Ok(worker())
+        }
+    };
+    let name = format!("poolboy_test_{}", NEXT.fetch_add(1, Ordering::Relaxed));
+    let pools = Pools::start_link(vec![
+        PoolConfig::new(&name, start_worker).size(1).max_overflow(1),
+    ])
+    .unwrap();
+    let pool = Pool::named(&name);
+    let server = pool.server_pid().unwrap();
+    let _w = pool.checkout().unwrap();
+    let client = |p: &Pool| {
+        let p = p.clone();
+        spawn(move || {
+            let r = p.checkout_timeout(Duration::from_secs(30));
+            send(me, (self_pid(), r));
+        })
+    };
+    let a = client(&pool); // being handled: the server starts an overflow worker for it
+    let _: Entered = receive_match_timeout(Duration::from_secs(10), |_: &Entered| true).unwrap();
+    let b = client(&pool); // in the server's mailbox
+    for _ in 0..1_000_000 {
+        if runtime::process_info(server).is_some_and(|i| i.message_queue_len > 0) {
+            break;
+        }
+        std::thread::yield_now();
+    }
+    exit(server, ExitReason::Kill);
+    let answer = |c: Pid| {
+        receive_match_timeout(
+            Duration::from_secs(10),
+            |m: &(Pid, Result<Pid, CheckoutError>)| m.0 == c,
+        )
+        .map(|m| m.1)
+    };
+    let rb = answer(b);
+    let ra = answer(a);
+    go.send(()).unwrap();
+    assert!(matches!(rb, Some(Err(CheckoutError::Pool(_)))), "{rb:?}");
+    assert!(matches!(ra, Some(Err(CheckoutError::Pool(_)))), "{ra:?}");
+    pools.stop().unwrap();
+}
