@@ -21,6 +21,7 @@
 //!   state, which may include a change whose write is still on its way to the disk.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{RecvTimeoutError, SyncSender, sync_channel};
 use std::time::Duration;
 
@@ -128,6 +129,8 @@ pub(crate) struct TodoServerState {
     idle: Duration,
     /// The database worker this server has handed writes to, monitored.
     worker: Option<(Pid, Ref)>,
+    /// Writes handed to the database and not answered yet (decremented by the worker).
+    in_flight: Arc<AtomicUsize>,
 }
 
 impl GenServer for TodoServerState {
@@ -159,6 +162,7 @@ impl GenServer for TodoServerState {
             list: Arc::new(TodoList::new()),
             idle: a.idle,
             worker: None,
+            in_flight: Arc::new(AtomicUsize::new(0)),
         };
         Init::OkThen(s, Next::Continue(Load))
     }
@@ -183,7 +187,15 @@ impl GenServer for TodoServerState {
 
     fn handle_call(&mut self, req: TodoCall, from: ReplyTo<TodoReply>) -> Reply<TodoReply, Load> {
         let reply = match req {
-            TodoCall::Entries(date) => TodoReply::Entries(self.list.entries(date)),
+            TodoCall::Entries(date) => {
+                // Asked here, the list is missing from the lists table (the cache restarted and
+                // the table is new): publish it again if it is durable, that is if no write is
+                // on its way (a failed write stops this server: see handle_info).
+                if self.in_flight.load(Ordering::SeqCst) == 0 {
+                    publish(&self.name, self_pid(), self.list.clone());
+                }
+                TodoReply::Entries(self.list.entries(date))
+            }
             TodoCall::Size => TodoReply::Size(self.list.size()),
             change => return Reply::NoReply(self.change(change, Replier::Call(from))),
         };
@@ -295,13 +307,19 @@ impl TodoServerState {
         };
         let list = Arc::new(next);
         let (name, server, published) = (self.name.clone(), self_pid(), list.clone());
+        let in_flight = self.in_flight.clone();
         let done: Done = Box::new(move |r: Result<(), DbError>| match r {
             Ok(()) => {
                 publish(&name, server, published);
+                in_flight.fetch_sub(1, Ordering::SeqCst);
                 to.reply(answer);
             }
-            Err(e) => to.reply(failed(e)),
+            Err(e) => {
+                in_flight.fetch_sub(1, Ordering::SeqCst);
+                to.reply(failed(e));
+            }
         });
+        self.in_flight.fetch_add(1, Ordering::SeqCst);
         Database::store_then(worker, &self.name, &list, done);
         self.list = list;
         if self.worker.is_none_or(|(w, _)| w != worker) {

@@ -167,3 +167,38 @@ fn two_clients_asking_for_a_new_list_get_one_server() {
     }
     system.stop().unwrap();
 }
+
+#[test]
+fn reads_come_from_the_lists_table_again_after_the_cache_restarts() {
+    // Not in the book: GET /entries reads the lists table (owned by the cache) without a
+    // message. When the cache restarts, the table is new and empty; the next read of a list
+    // goes through its server, which publishes the list again.
+    use std::sync::Arc;
+    let _x = exclusive();
+    let dir = common::data_dir("lists-table");
+    let system = start(&dir);
+    let row = |name: &str| {
+        ets::TypedTable::<(String, runtime::Pid, Arc<TodoList>)>::whereis(todo::LISTS_TABLE)
+            .and_then(|t| t.get(&name.to_owned()).ok().flatten())
+    };
+    let s = Cache::server_process("r").unwrap();
+    s.add_entry(date("2018-12-19"), "Dentist").unwrap();
+    assert_eq!(
+        row("r").map(|r| r.2.size()),
+        Some(1),
+        "published once durable"
+    );
+
+    let cache = Cache::pid().unwrap();
+    let m = monitor(cache);
+    exit(cache, ExitReason::Kill);
+    let _: Down = receive_match(|d: &Down| d.monitor == m);
+    let _ = supervisor::Supervisor::named(todo::SYSTEM_SUPERVISOR_NAME).which_children();
+    assert_ne!(Cache::pid(), Some(cache));
+    assert!(row("r").is_none(), "a new, empty table");
+
+    let entries = Cache::entries("r", date("2018-12-19")).unwrap();
+    assert_eq!(entries[0].title, "Dentist");
+    assert_eq!(row("r").map(|r| (r.1, r.2.size())), Some((s.pid(), 1)));
+    system.stop().unwrap();
+}
