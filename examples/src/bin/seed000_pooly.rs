@@ -68,9 +68,10 @@ fn consumer(pool: &Pool, timeout: Duration) -> Pid {
 struct CheckinNow;
 
 fn report(c: Pid) -> Option<Result<Pid, CheckoutError>> {
-    receive_match_timeout(Duration::from_secs(5), |m: &(Pid, Result<Pid, CheckoutError>)| {
-        m.0 == c
-    })
+    receive_match_timeout(
+        Duration::from_secs(5),
+        |m: &(Pid, Result<Pid, CheckoutError>)| m.0 == c,
+    )
     .map(|m| m.1)
 }
 
@@ -123,7 +124,11 @@ fn main() {
         p.status()
             .unwrap_or_else(|e| Checker::new("seed000_pooly").fail(&format!("status: {e}")))
     };
-    for (name, p, size) in [("Pool1", &pool1, 2), ("Pool2", &pool2, 3), ("Pool3", &pool3, 4)] {
+    for (name, p, size) in [
+        ("Pool1", &pool1, 2),
+        ("Pool2", &pool2, 3),
+        ("Pool3", &pool3, 4),
+    ] {
         let s = status(p);
         println!("iex> Pooly.status(\"{name}\")\n{}", show(&s));
         c.check(
@@ -142,10 +147,16 @@ fn main() {
     c.check("the worker answers", answer.is_ok());
     let s = status(&pool1);
     println!("iex> Pooly.status(\"Pool1\")\n{}", show(&s));
-    c.check("one worker is checked out", (s.idle, s.checked_out) == (1, 1));
+    c.check(
+        "one worker is checked out",
+        (s.idle, s.checked_out) == (1, 1),
+    );
     pool1.checkin(w);
     let s = status(&pool1);
-    println!("iex> Pooly.checkin(\"Pool1\", worker)\n:ok\niex> Pooly.status(\"Pool1\")\n{}", show(&s));
+    println!(
+        "iex> Pooly.checkin(\"Pool1\", worker)\n:ok\niex> Pooly.status(\"Pool1\")\n{}",
+        show(&s)
+    );
     c.check("it is idle again", (s.idle, s.checked_out) == (2, 0));
 
     banner("A consumer that dies gives its worker back");
@@ -158,7 +169,10 @@ fn main() {
     println!("iex> Pooly.status(\"Pool2\")\n{}", show(&status(&pool2)));
     runtime::exit(consumer_pid, ExitReason::Kill);
     let s = status(&pool2);
-    println!("iex> Process.exit(consumer, :kill)\ntrue\niex> Pooly.status(\"Pool2\")\n{}", show(&s));
+    println!(
+        "iex> Process.exit(consumer, :kill)\ntrue\niex> Pooly.status(\"Pool2\")\n{}",
+        show(&s)
+    );
     c.check(
         "the dead consumer's worker is idle again, alive (reused, not killed)",
         (s.idle, s.checked_out) == (3, 0) && is_alive(held),
@@ -172,7 +186,10 @@ fn main() {
     let s = status(&pool3);
     let workers = pool3.workers().unwrap_or_default();
     println!("iex> worker = Pooly.checkout(\"Pool3\")\n{w}");
-    println!("iex> Process.exit(worker, :kill)\ntrue\niex> Pooly.status(\"Pool3\")\n{}", show(&s));
+    println!(
+        "iex> Process.exit(worker, :kill)\ntrue\niex> Pooly.status(\"Pool3\")\n{}",
+        show(&s)
+    );
     c.check(
         "Pool3 is back to 4 idle workers, none of them the dead one",
         (s.idle, s.checked_out) == (4, 0) && workers.len() == 4 && !workers.contains(&w),
@@ -195,10 +212,17 @@ fn main() {
     );
     let full = pool1.try_checkout();
     println!("iex> Pooly.checkout(\"Pool1\", false)\n{full:?}");
-    c.check("a fourth non-blocking checkout is refused", full == Err(CheckoutError::Full));
+    c.check(
+        "a fourth non-blocking checkout is refused",
+        full == Err(CheckoutError::Full),
+    );
     pool1.checkin(ws[2]);
     let s = status(&pool1);
-    println!("iex> Pooly.checkin(\"Pool1\", {})\niex> Pooly.status(\"Pool1\")\n{}", ws[2], show(&s));
+    println!(
+        "iex> Pooly.checkin(\"Pool1\", {})\niex> Pooly.status(\"Pool1\")\n{}",
+        ws[2],
+        show(&s)
+    );
     c.check(
         "the checked-in worker was dismissed, not kept",
         (s.idle, s.overflow, s.checked_out) == (0, 0, 2) && !is_alive(ws[2]),
@@ -219,10 +243,16 @@ fn main() {
     );
     pool1.checkin(ws[0]);
     let got_first = report(first);
-    println!("iex> Pooly.checkin(\"Pool1\", {})  # the first consumer gets {got_first:?}", ws[0]);
+    println!(
+        "iex> Pooly.checkin(\"Pool1\", {})  # the first consumer gets {got_first:?}",
+        ws[0]
+    );
     pool1.checkin(ws[1]);
     let got_second = report(second);
-    println!("iex> Pooly.checkin(\"Pool1\", {})  # the second consumer gets {got_second:?}", ws[1]);
+    println!(
+        "iex> Pooly.checkin(\"Pool1\", {})  # the second consumer gets {got_second:?}",
+        ws[1]
+    );
     c.check(
         "first come, first served",
         got_first == Some(Ok(ws[0])) && got_second == Some(Ok(ws[1])),
@@ -250,7 +280,11 @@ fn main() {
     let late = pool2.checkout_timeout(Duration::from_millis(100));
     println!("iex> Pooly.checkout(\"Pool2\", true, 100)\n{late:?}");
     let s = status(&pool2);
-    println!("iex> Pooly.status(\"Pool2\")\n{}  waiting {}", show(&s), s.waiting);
+    println!(
+        "iex> Pooly.status(\"Pool2\")\n{}  waiting {}",
+        show(&s),
+        s.waiting
+    );
     c.check(
         "the timed-out checkout is not left in the queue",
         late == Err(CheckoutError::Timeout) && s.waiting == 0 && s.checked_out == 3,
@@ -259,7 +293,10 @@ fn main() {
         pool2.checkin(*w);
     }
     let s = status(&pool2);
-    println!("iex> # check the three workers in\niex> Pooly.status(\"Pool2\")\n{}", show(&s));
+    println!(
+        "iex> # check the three workers in\niex> Pooly.status(\"Pool2\")\n{}",
+        show(&s)
+    );
     c.check(
         "all three are idle: nothing was handed to the caller that gave up",
         (s.idle, s.checked_out) == (3, 0),
