@@ -51,10 +51,10 @@ static LOG_ROTATE_BYTES: std::sync::atomic::AtomicU64 = std::sync::atomic::Atomi
 fn log_rotate_bytes() -> u64 {
     LOG_ROTATE_BYTES.load(std::sync::atomic::Ordering::Relaxed)
 }
-/// A new log is preallocated to this size (more than the rotation size, so that the batch
-/// that crosses it still lands on preallocated blocks in the common case).
-fn log_prealloc_bytes() -> u64 {
-    log_rotate_bytes() + log_rotate_bytes() / 4
+/// A log is preallocated with zeros this much at a time (4 MiB, less for a small rotation
+/// size): when it is created, and whenever a batch would pass the preallocated end.
+fn log_prealloc_step() -> u64 {
+    (log_rotate_bytes() / 4).clamp(4096, 4 << 20)
 }
 /// At most this many writes go into one group commit.
 const MAX_BATCH: usize = 1024;
@@ -141,6 +141,8 @@ pub(crate) struct DbWorker {
     index: usize,
     log: File,
     log_len: u64,
+    /// How far the log is preallocated.
+    log_alloc: u64,
     pending: Vec<Pending>,
     /// The newest snapshot of each list changed since its file was last written: durable in
     /// the log, written to the list's file at the next rotation (or stop).
@@ -211,30 +213,37 @@ fn recover(dir: &Path, index: usize) -> Result<usize, String> {
     Ok(replay(dir, &old_log_path(dir, index))? + replay(dir, &log_path(dir, index))?)
 }
 
-/// Creates a fresh log, preallocated with zeros (a quarter more than the rotation size) and made durable
+/// Writes zeros over `from..to` of a log (not synced: the next commit's sync covers them).
+fn preallocate(f: &File, from: u64, to: u64) -> io::Result<()> {
+    let zeros = vec![0u8; (to - from).min(1 << 20) as usize];
+    let mut at = from;
+    while at < to {
+        let n = (to - at).min(zeros.len() as u64);
+        f.write_all_at(&zeros[..n as usize], at)?;
+        at += n;
+    }
+    Ok(())
+}
+
+/// Creates a fresh log, preallocated with zeros ([`log_prealloc_step`]) and made durable
 /// once: records are then written over blocks that already exist, so the `fdatasync` of a
 /// commit flushes data only, not the file's size and block map (on this machine's disk that is
-/// the difference between about 6 ms and well under 1 ms per commit). Replay stops at the
-/// first zero bytes, where no record magic is.
-fn open_log(dir: &Path, index: usize) -> Result<File, String> {
+/// the difference between about 6 ms and well under 1 ms per commit); only the commit that
+/// extends the preallocation pays for the size. Replay stops at the first zero bytes, where
+/// no record magic is. Returns the log and its preallocated length.
+fn open_log(dir: &Path, index: usize) -> Result<(File, u64), String> {
     let path = log_path(dir, index);
-    let mut f = OpenOptions::new()
+    let f = OpenOptions::new()
         .create(true)
         .truncate(true)
         .write(true)
         .open(&path)
         .map_err(|e| io_err("create", &path, e))?;
-    let zeros = vec![0u8; 1 << 20];
-    let mut left = log_prealloc_bytes();
-    while left > 0 {
-        let n = left.min(zeros.len() as u64);
-        f.write_all(&zeros[..n as usize])
-            .map_err(|e| io_err("preallocate", &path, e))?;
-        left -= n;
-    }
+    let len = log_prealloc_step();
+    preallocate(&f, 0, len).map_err(|e| io_err("preallocate", &path, e))?;
     f.sync_all().map_err(|e| io_err("sync", &path, e))?;
     sync_dir(dir)?;
-    Ok(f)
+    Ok((f, len))
 }
 
 pub(crate) struct WorkerArgs {
@@ -266,12 +275,13 @@ impl GenServer for DbWorker {
                     a.index
                 );
             }
-            let log = open_log(&a.dir, a.index)?;
+            let (log, log_alloc) = open_log(&a.dir, a.index)?;
             Ok(DbWorker {
                 dir: a.dir.clone(),
                 index: a.index,
                 log,
                 log_len: 0,
+                log_alloc,
                 pending: Vec::new(),
                 unwritten: HashMap::new(),
                 dirty: HashSet::new(),
@@ -416,9 +426,14 @@ impl DbWorker {
         for p in &batch {
             encode_record(&p.name, &p.snapshot, &mut buf);
         }
-        let logged = self
-            .log
-            .write_all_at(&buf, self.log_len)
+        let end = self.log_len + buf.len() as u64;
+        let alloc = if end > self.log_alloc {
+            end + log_prealloc_step()
+        } else {
+            self.log_alloc
+        };
+        let logged = preallocate(&self.log, self.log_alloc.max(end), alloc)
+            .and_then(|()| self.log.write_all_at(&buf, self.log_len))
             .and_then(|()| self.log.sync_data())
             .map_err(|e| io_err("append to", &log_path(&self.dir, self.index), e));
         if let Err(e) = logged {
@@ -428,7 +443,8 @@ impl DbWorker {
             // The log may end in a partial record; a fresh worker replays what is valid.
             return Next::Stop(ExitReason::custom(e));
         }
-        self.log_len += buf.len() as u64;
+        self.log_len = end;
+        self.log_alloc = alloc;
         // A killed process's thread runs on until its next runtime call, and answers on a
         // channel are not runtime sends: a worker killed during its `fdatasync` must not
         // answer afterwards, because its replacement may have replayed (and removed) the log
@@ -469,9 +485,10 @@ impl DbWorker {
             return;
         }
         match open_log(&self.dir, self.index) {
-            Ok(f) => {
+            Ok((f, alloc)) => {
                 self.log = f;
                 self.log_len = 0;
+                self.log_alloc = alloc;
             }
             Err(e) => {
                 eprintln!("todo: database worker {}: {e}", self.index);
