@@ -86,17 +86,17 @@ fn main() {
         (
             "registry cache, 1 client",
             1,
-            20_000,
+            10_000,
             Cache::server_process_via_registry as fn(&str) -> _,
         ),
         (
             "registry cache, 100 clients",
             100,
-            200,
+            100,
             Cache::server_process_via_registry,
         ),
-        ("ETS cache, 1 client", 1, 200_000, Cache::server_process),
-        ("ETS cache, 100 clients", 100, 2_000, Cache::server_process),
+        ("ETS cache, 1 client", 1, 100_000, Cache::server_process),
+        ("ETS cache, 100 clients", 100, 1_000, Cache::server_process),
     ] {
         banner(title);
         let seed_call = if clients == 1 {
