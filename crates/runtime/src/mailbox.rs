@@ -32,8 +32,12 @@ pub(crate) fn clear_saved() {
     drop(old);
 }
 
-/// How long a receiver spins before parking.
-const SPIN_LIMIT: u32 = 2_000;
+/// How long a receiver spins before parking: long enough for a reply from a process running
+/// on another core (a round trip here is well under a microsecond when both are on a core),
+/// short enough that a receive that ends up parking wastes little CPU. Measured in time, not
+/// iterations, because a spin-loop hint costs from a few to over a hundred cycles depending on
+/// the CPU.
+const SPIN_BUDGET: Duration = Duration::from_micros(8);
 
 /// Sends `msg` to `pid`.
 ///
@@ -48,6 +52,8 @@ const SPIN_LIMIT: u32 = 2_000;
 /// ```
 pub fn send<M: Send + 'static>(pid: Pid, msg: M) {
     let me = current_alive();
+    // Counted before delivery, so that whoever has received it sees it counted.
+    me.sent.fetch_add(1, Ordering::Relaxed);
     let mut msg = Some(Message::new(msg));
     let r = with_proc(pid, |p| p.push(&mut msg, Some(&me)));
     // Not delivered (the receiver is dead): dropped here, with no runtime lock held.
@@ -58,7 +64,6 @@ pub fn send<M: Send + 'static>(pid: Pid, msg: M) {
         }
         unwind_dead(&me);
     }
-    me.sent.fetch_add(1, Ordering::Relaxed);
 }
 
 /// Sends `msg` to the process registered as `name`.
@@ -138,19 +143,26 @@ fn took(me: &Proc, m: Message) -> Message {
 
 /// Waits until the inbox changes after `seen`, or the deadline passes (returns false).
 fn wait_for_news(me: &Proc, seen: u64, deadline: Option<Instant>) -> bool {
+    let started = Instant::now();
     // A poll (a deadline already past) does not spin: it only looks once, below.
-    let spin = deadline.is_none_or(|d| d > Instant::now());
-    for i in 0..if spin { SPIN_LIMIT } else { 0 } {
-        if me.version.load(Ordering::Acquire) != seen {
-            return true;
-        }
-        if i % 64 == 63 {
-            if deadline.is_some_and(|d| d <= Instant::now()) {
-                break;
+    if deadline.is_none_or(|d| d > started) {
+        let mut i: u32 = 0;
+        loop {
+            if me.version.load(Ordering::Acquire) != seen {
+                return true;
             }
-            std::thread::yield_now();
-        } else {
-            std::hint::spin_loop();
+            i = i.wrapping_add(1);
+            if i.is_multiple_of(64) {
+                let now = Instant::now();
+                if now.duration_since(started) >= SPIN_BUDGET || deadline.is_some_and(|d| d <= now)
+                {
+                    break;
+                }
+                // Let the process we wait for run if it shares this core.
+                std::thread::yield_now();
+            } else {
+                std::hint::spin_loop();
+            }
         }
     }
     let mut inbox = me.inbox.lock();
