@@ -187,7 +187,7 @@ fn show(v: Option<u64>) -> String {
 /// At start-up, before `main`, the standard library installs its stack-overflow handler for
 /// SIGSEGV and SIGBUS only where no handler is set yet, and gives threads a signal stack (two
 /// mappings) only if it installed one. A function in `.init_array` runs before that: it sets
-/// [`on_fault`] for both signals unless `--std-altstack` is on the command line.
+/// `on_fault` for both signals unless `--std-altstack` is on the command line.
 ///
 /// What is lost is the "thread has overflowed its stack" message: an overflow still kills the
 /// program with SIGSEGV (the guard pages stay), since a handler without a signal stack cannot

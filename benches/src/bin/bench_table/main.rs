@@ -1,4 +1,4 @@
-//! The project's benchmark table: every workload of [`workloads`] run by the `profiler` crate,
+//! The project's benchmark table: every workload of [`workloads()`] run by the `profiler` crate,
 //! one table with throughput and latency, the BEAM's figures beside ours when given, and a
 //! JSON report. `cargo xtask bench` builds and runs it in release mode; `cargo xtask bench
 //! --beam` first runs `benches/beam/profiler.exs` and passes its figures in.
