@@ -4,19 +4,16 @@
 //! The BEAM counterpart is the `idle` workload of `benches/beam/runtime_bench.exs`.
 //!
 //! ```text
-//! cargo run --release -p benches --bin idle_processes [-- N] [--std-altstack]
+//! cargo run --release -p benches --bin idle_processes [-- N]
 //! ```
 //!
 //! Every process is an OS thread, so N is bounded by the kernel: `kernel.pid_max` and
 //! `kernel.threads-max` count threads, and `vm.max_map_count` (65,530 by default) counts memory
-//! mappings. A thread's stack is two mappings (the stack and its guard page), and the Rust
-//! standard library gives every thread it starts a signal stack with its own guard page, two
-//! more: four mappings per process stop a default kernel near 16,000 processes, and the thread
-//! that fails to map its signal stack aborts the whole program. So by default this program
-//! sets a SIGSEGV and SIGBUS handler before `main` (see [`no_signal_stacks`]), which makes the
-//! standard library skip those signal stacks; `--std-altstack` keeps them. Either way it first
-//! measures the mappings one process costs and refuses an N that cannot fit, instead of
-//! aborting half way.
+//! mappings. The runtime starts its threads with `pthread_create`, two mappings each (the stack
+//! and its guard page); a `std::thread` costs four, because the standard library adds a signal
+//! stack with its own guard page, which stopped a default kernel near 16,000 processes (and
+//! aborted the program there). The program first measures the mappings one process costs and
+//! refuses an N that cannot fit, instead of failing half way.
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -39,13 +36,10 @@ const MAPPINGS_SLACK: u64 = 2_000;
 fn main() -> ExitCode {
     let mut n: usize = 20_000;
     for arg in std::env::args().skip(1) {
-        if arg == "--std-altstack" {
-            continue; // handled before main, see `no_signal_stacks`
-        }
         match arg.parse() {
             Ok(v) => n = v,
             Err(e) => {
-                eprintln!("usage: idle_processes [N] [--std-altstack]  ({arg}: {e})");
+                eprintln!("usage: idle_processes [N]  ({arg}: {e})");
                 return ExitCode::from(2);
             }
         }
@@ -59,15 +53,6 @@ fn main() -> ExitCode {
         show(threads_max),
         show(map_max)
     );
-    println!(
-        "per-thread signal stacks of the standard library: {}",
-        if no_signal_stacks::active() {
-            "disabled (default; --std-altstack keeps them)"
-        } else {
-            "kept (--std-altstack)"
-        }
-    );
-
     let me = self_pid();
     let rss_before = vm_rss_kib();
     let pte_before = status_kib("VmPTE");
@@ -91,7 +76,7 @@ fn main() -> ExitCode {
         if need > max {
             eprintln!(
                 "{n} processes need about {need} mappings, over vm.max_map_count = {max}: \
-                 raise it (sysctl vm.max_map_count) or run without --std-altstack"
+                 raise it (sysctl vm.max_map_count)"
             );
             return ExitCode::FAILURE;
         }
@@ -180,82 +165,4 @@ fn stop_all(pids: &[(Pid, Ref)]) -> usize {
 
 fn show(v: Option<u64>) -> String {
     v.map_or_else(|| "?".to_owned(), |v| v.to_string())
-}
-
-/// Keeps the standard library from giving each thread a signal stack.
-///
-/// At start-up, before `main`, the standard library installs its stack-overflow handler for
-/// SIGSEGV and SIGBUS only where no handler is set yet, and gives threads a signal stack (two
-/// mappings) only if it installed one. A function in `.init_array` runs before that: it sets
-/// `on_fault` for both signals unless `--std-altstack` is on the command line.
-///
-/// What is lost is the "thread has overflowed its stack" message: an overflow still kills the
-/// program with SIGSEGV (the guard pages stay), since a handler without a signal stack cannot
-/// run on an overflowed stack.
-#[cfg(all(
-    target_os = "linux",
-    any(target_arch = "x86_64", target_arch = "aarch64")
-))]
-mod no_signal_stacks {
-    use std::ffi::{CStr, c_char, c_int};
-    use std::sync::atomic::{AtomicBool, Ordering};
-
-    const SIGBUS: c_int = 7;
-    const SIGSEGV: c_int = 11;
-    const SIG_DFL: usize = 0;
-
-    static ACTIVE: AtomicBool = AtomicBool::new(false);
-
-    unsafe extern "C" {
-        fn signal(signum: c_int, handler: usize) -> usize;
-    }
-
-    /// Whether the handlers were set before `main`.
-    pub(super) fn active() -> bool {
-        ACTIVE.load(Ordering::Relaxed)
-    }
-
-    /// A fault in code (not an overflow) lands here: put the default action back and return,
-    /// so the faulting instruction runs again and the kernel ends the program as usual.
-    extern "C" fn on_fault(sig: c_int) {
-        // SAFETY: `signal` is async-signal-safe and SIG_DFL is a valid disposition.
-        unsafe {
-            signal(sig, SIG_DFL);
-        }
-    }
-
-    extern "C" fn before_main(argc: c_int, argv: *const *const c_char, _env: *const *const c_char) {
-        let argc = usize::try_from(argc).unwrap_or(0);
-        for i in 0..argc {
-            // SAFETY: glibc passes `main`'s argc and argv to `.init_array` functions, and
-            // argv holds argc valid C strings.
-            let arg = unsafe { CStr::from_ptr(*argv.add(i)) };
-            if arg.to_bytes() == b"--std-altstack" {
-                return;
-            }
-        }
-        // SAFETY: installs a plain handler for two signals; nothing else runs yet.
-        unsafe {
-            signal(SIGSEGV, on_fault as extern "C" fn(c_int) as usize);
-            signal(SIGBUS, on_fault as extern "C" fn(c_int) as usize);
-        }
-        ACTIVE.store(true, Ordering::Relaxed);
-    }
-
-    #[used]
-    #[unsafe(link_section = ".init_array")]
-    static BEFORE_MAIN: extern "C" fn(c_int, *const *const c_char, *const *const c_char) =
-        before_main;
-}
-
-/// Elsewhere the standard library's signal stacks are kept.
-#[cfg(not(all(
-    target_os = "linux",
-    any(target_arch = "x86_64", target_arch = "aarch64")
-)))]
-mod no_signal_stacks {
-    /// Never active off Linux x86-64/aarch64.
-    pub(super) fn active() -> bool {
-        false
-    }
 }
