@@ -32,12 +32,13 @@ pub(crate) fn clear_saved() {
     drop(old);
 }
 
-/// How long a receiver spins before parking: long enough for a reply from a process running
-/// on another core (a round trip here is well under a microsecond when both are on a core),
-/// short enough that a receive that ends up parking wastes little CPU. Measured in time, not
-/// iterations, because a spin-loop hint costs from a few to over a hundred cycles depending on
-/// the CPU.
-const SPIN_BUDGET: Duration = Duration::from_micros(8);
+/// How long a receiver spins before parking: long enough for the answers that come quickly
+/// from a process on the other core (a reply, a Down, the Exit of a child that unwinds a panic,
+/// which takes 3 to 5 us), short enough that a receive that ends up parking wastes little CPU
+/// (the measurements behind 30 us are in `benches/RUNTIME-RESULTS.md`: 8 us and 20 us made a
+/// crash's trapped Exit pay a wake-up). Measured in time, not iterations, because a spin-loop
+/// hint costs from a few to over a hundred cycles depending on the CPU.
+const SPIN_BUDGET: Duration = Duration::from_micros(30);
 
 /// Sends `msg` to `pid`.
 ///

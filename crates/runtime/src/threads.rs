@@ -122,11 +122,16 @@ impl Worker {
     }
 
     fn take_job(&self) -> Option<Job> {
-        for _ in 0..SPIN {
+        for i in 1..=SPIN {
             if self.has_job.load(Ordering::Acquire) {
                 break;
             }
-            std::hint::spin_loop();
+            if i.is_multiple_of(64) {
+                // Let the spawner run if it shares this core.
+                std::thread::yield_now();
+            } else {
+                std::hint::spin_loop();
+            }
         }
         let mut job = self.job.lock();
         loop {
