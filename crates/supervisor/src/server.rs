@@ -287,6 +287,13 @@ impl SupServer {
 
     fn start_child(&mut self, spec: ChildSpec) -> Result<Option<Pid>, StartChildError> {
         if let Mode::Dynamic { max_children } = self.mode {
+            if spec.significant {
+                // As Elixir's DynamicSupervisor: it has no auto_shutdown for them to trigger.
+                return Err(StartChildError::InvalidSpec(format!(
+                    "child {:?}: a dynamic supervisor takes no significant children",
+                    spec.id
+                )));
+            }
             if max_children.is_some_and(|m| self.children.len() >= m) {
                 return Err(StartChildError::MaxChildren);
             }

@@ -379,3 +379,19 @@ fn parallel_shutdown_kills_children_that_outlive_their_shutdown_time() {
         "brutal_kill sends no shutdown first"
     );
 }
+
+/// Elixir's DynamicSupervisor rejects significant children (elixir-lang/elixir#12077).
+#[test]
+fn a_dynamic_supervisor_rejects_significant_children() {
+    let sup =
+        supervisor::DynamicSupervisor::start_link(supervisor::DynamicOpts::new()).expect("start");
+    let spec = supervisor::ChildSpec::worker("sig", || runtime::spawn_link(|| {}))
+        .restart(supervisor::Restart::Transient)
+        .significant(true);
+    assert!(matches!(
+        sup.start_child(spec),
+        Err(supervisor::StartChildError::InvalidSpec(_))
+    ));
+    assert_eq!(sup.count_children().expect("count").specs, 0);
+    sup.stop().expect("stop");
+}

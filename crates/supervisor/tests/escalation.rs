@@ -160,6 +160,10 @@ fn a_killed_child_supervisor_takes_its_children_with_it_and_is_restarted() {
     // The children die through their links: x does not trap exits, y gets the Exit and stops.
     let again = started_in_order(&["x", "y"]);
     assert_eq!(next_stopping(), ("y".into(), ExitReason::Killed));
+    // y reports that it is stopping and then ends: wait for that end before checking that
+    // nothing of the old subtree is left.
+    let y = pids[1];
+    let _ = common::wait_down(y);
     assert_all_dead(&pids);
     let _ = me;
     stop(&top, &again);
