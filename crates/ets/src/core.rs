@@ -59,6 +59,18 @@ impl<X: Keys, O: Clone + PartialEq + Send + Sync + 'static> Core<X, O> {
         }
     }
 
+    /// Checks read access, then folds `f` over copies of the objects, chunk by chunk with no
+    /// lock held while `f` runs (`forward`: table order; otherwise reverse, for `foldr`).
+    pub(crate) fn fold<A>(
+        &self,
+        forward: bool,
+        acc: A,
+        f: impl FnMut(A, O) -> A,
+    ) -> Result<A, EtsError> {
+        self.meta.check_read()?;
+        Ok(self.chunks(forward).flatten().fold(acc, f))
+    }
+
     /// Fails with `WrongType` unless the table holds one object per key.
     pub(crate) fn require_set(&self) -> Result<(), EtsError> {
         if self.kind().is_set() {

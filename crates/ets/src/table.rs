@@ -831,27 +831,13 @@ impl Table {
     /// ETS's `foldl/3`: folds `f` over copies of the objects, in table order. `f` runs with no
     /// lock held, so it may use the table; objects written during the fold may or may not be
     /// seen.
-    pub fn foldl<A>(&self, acc: A, mut f: impl FnMut(A, Term) -> A) -> Result<A, EtsError> {
-        self.core.meta.check_read()?;
-        let mut acc = acc;
-        for chunk in self.core.chunks(true) {
-            for o in chunk {
-                acc = f(acc, o);
-            }
-        }
-        Ok(acc)
+    pub fn foldl<A>(&self, acc: A, f: impl FnMut(A, Term) -> A) -> Result<A, EtsError> {
+        self.core.fold(true, acc, f)
     }
 
     /// ETS's `foldr/3`: as `foldl`, in reverse term order for an `ordered_set`.
-    pub fn foldr<A>(&self, acc: A, mut f: impl FnMut(A, Term) -> A) -> Result<A, EtsError> {
-        self.core.meta.check_read()?;
-        let mut acc = acc;
-        for chunk in self.core.chunks(false) {
-            for o in chunk {
-                acc = f(acc, o);
-            }
-        }
-        Ok(acc)
+    pub fn foldr<A>(&self, acc: A, f: impl FnMut(A, Term) -> A) -> Result<A, EtsError> {
+        self.core.fold(false, acc, f)
     }
 
     /// ETS's `tab2list/1`: copies of every object, in table order.

@@ -472,27 +472,13 @@ impl<R: Record> TypedTable<R> {
     }
 
     /// Folds `f` over copies of the records in table order, with no lock held.
-    pub fn foldl<A>(&self, acc: A, mut f: impl FnMut(A, R) -> A) -> Result<A, EtsError> {
-        self.core.meta.check_read()?;
-        let mut acc = acc;
-        for chunk in self.core.chunks(true) {
-            for r in chunk {
-                acc = f(acc, r);
-            }
-        }
-        Ok(acc)
+    pub fn foldl<A>(&self, acc: A, f: impl FnMut(A, R) -> A) -> Result<A, EtsError> {
+        self.core.fold(true, acc, f)
     }
 
     /// Folds in reverse key order for an `ordered_set` (table order otherwise).
-    pub fn foldr<A>(&self, acc: A, mut f: impl FnMut(A, R) -> A) -> Result<A, EtsError> {
-        self.core.meta.check_read()?;
-        let mut acc = acc;
-        for chunk in self.core.chunks(false) {
-            for r in chunk {
-                acc = f(acc, r);
-            }
-        }
-        Ok(acc)
+    pub fn foldr<A>(&self, acc: A, f: impl FnMut(A, R) -> A) -> Result<A, EtsError> {
+        self.core.fold(false, acc, f)
     }
 
     /// Copies of every record, in table order (ETS's `tab2list`).
