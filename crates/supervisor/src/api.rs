@@ -223,13 +223,10 @@ fn start_sup(init: SupInit, link: bool) -> Result<Supervisor, SupervisorError> {
             // A child that failed to start is reported by the supervisor before it stops.
             let failed = runtime::receive_match_timeout(Duration::ZERO, |_: &FailedToStart| true);
             Err(match failed {
-                Some(f) => {
-                    let _ = f.supervisor;
-                    SupervisorError::FailedToStartChild {
-                        id: f.id,
-                        reason: f.reason,
-                    }
-                }
+                Some(f) => SupervisorError::FailedToStartChild {
+                    id: f.id,
+                    reason: f.reason,
+                },
                 None => {
                     let invalid =
                         runtime::receive_match_timeout(Duration::ZERO, |_: &InvalidSpecs| true);

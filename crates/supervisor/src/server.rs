@@ -50,7 +50,6 @@ pub(crate) struct InvalidSpecs(pub(crate) String);
 
 /// A failed start during init, sent to the starter before the supervisor stops.
 pub(crate) struct FailedToStart {
-    pub(crate) supervisor: Pid,
     pub(crate) id: String,
     pub(crate) reason: ExitReason,
 }
@@ -143,14 +142,7 @@ impl GenServer for SupServer {
                     // Children started so far are stopped in reverse order, and the starter
                     // learns which child failed and why.
                     sup.terminate_all();
-                    send(
-                        arg.report_to,
-                        FailedToStart {
-                            supervisor: self_pid(),
-                            id,
-                            reason,
-                        },
-                    );
+                    send(arg.report_to, FailedToStart { id, reason });
                     return Init::Stop(ExitReason::shutdown_with("failed_to_start_child"));
                 }
             }
