@@ -166,9 +166,21 @@ fn io_err(what: &str, path: &Path, e: io::Error) -> String {
 }
 
 /// Writes a snapshot: a temporary file renamed over the old one, optionally durable.
-fn write_snapshot(dir: &Path, name: &str, bytes: &[u8], durable: bool) -> Result<(), String> {
+/// Writes a snapshot through a temporary file renamed over the list's file. The temporary
+/// name is unique to this write and tagged with the worker index (`<list file>.w<index>.<n>.tmp`):
+/// a killed worker's thread may still be finishing a file while its replacement replays the
+/// same list, and with one shared name each could rename the other's half-written file.
+fn write_snapshot(
+    dir: &Path,
+    worker: usize,
+    name: &str,
+    bytes: &[u8],
+    durable: bool,
+) -> Result<(), String> {
+    static NEXT_TMP: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT_TMP.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let path = dir.join(file_name(name));
-    let tmp = dir.join(format!("{}.tmp", file_name(name)));
+    let tmp = dir.join(format!("{}.w{worker}.{n}.tmp", file_name(name)));
     let mut f = File::create(&tmp).map_err(|e| io_err("create", &tmp, e))?;
     f.write_all(bytes).map_err(|e| io_err("write", &tmp, e))?;
     if durable {
@@ -185,7 +197,21 @@ fn sync_dir(dir: &Path) -> Result<(), String> {
 }
 
 /// Replays a log file into durable snapshots, then removes it.
-fn replay(dir: &Path, log: &Path) -> Result<usize, String> {
+/// Removes the temporary files a dead incarnation of worker `worker` left half-written.
+fn remove_stale_tmp(dir: &Path, worker: usize) {
+    let tag = format!(".w{worker}.");
+    if let Ok(entries) = fs::read_dir(dir) {
+        for e in entries.filter_map(Result::ok) {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            if name.ends_with(".tmp") && name.contains(&tag) {
+                let _ = fs::remove_file(e.path());
+            }
+        }
+    }
+}
+
+fn replay(dir: &Path, worker: usize, log: &Path) -> Result<usize, String> {
     let bytes = match fs::read(log) {
         Ok(b) => b,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
@@ -201,7 +227,7 @@ fn replay(dir: &Path, log: &Path) -> Result<usize, String> {
         }
     }
     for (name, snap) in &last {
-        write_snapshot(dir, name, snap, true)?;
+        write_snapshot(dir, worker, name, snap, true)?;
     }
     sync_dir(dir)?;
     fs::remove_file(log).map_err(|e| io_err("remove", log, e))?;
@@ -210,7 +236,8 @@ fn replay(dir: &Path, log: &Path) -> Result<usize, String> {
 
 /// Recovers a worker's logs (the old one first, then the current one).
 fn recover(dir: &Path, index: usize) -> Result<usize, String> {
-    Ok(replay(dir, &old_log_path(dir, index))? + replay(dir, &log_path(dir, index))?)
+    remove_stale_tmp(dir, index);
+    Ok(replay(dir, index, &old_log_path(dir, index))? + replay(dir, index, &log_path(dir, index))?)
 }
 
 /// Writes zeros over `from..to` of a log (not synced: the next commit's sync covers them).
@@ -470,7 +497,9 @@ impl DbWorker {
     /// Writes every held snapshot to its list's file (not durably: the checkpoint does that).
     fn write_unwritten(&mut self) -> Result<(), String> {
         for (name, snapshot) in std::mem::take(&mut self.unwritten) {
-            write_snapshot(&self.dir, &name, &snapshot, false)?;
+            // A killed worker's thread stops here, between files, rather than writing on.
+            runtime::checkpoint();
+            write_snapshot(&self.dir, self.index, &name, &snapshot, false)?;
             self.dirty.insert(name);
         }
         Ok(())
