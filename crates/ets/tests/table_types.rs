@@ -220,3 +220,22 @@ fn key_position() {
     );
     assert_eq!(t.len().expect("len"), 2);
 }
+
+// A list insert big enough to be merged in bulk must still store each new object's own key:
+// `{1.0, _}` inserted over `{1, _}` leaves the float key, as a single insert does.
+#[test]
+fn bulk_list_insert_replaces_keys_like_single_inserts() {
+    let ord = table(TableType::OrderedSet);
+    ord.insert_many((0..100).map(|i| (i, atom!(int))))
+        .expect("insert");
+    let floats: Vec<Term> = (0..200)
+        .map(|i| tuple!(f64::from(i), atom!(float)))
+        .collect();
+    ord.insert_many(floats).expect("insert");
+    assert_eq!(ord.len().expect("len"), 200);
+    assert_eq!(ord.first().expect("first"), Some(Term::Float(0.0)));
+    assert_eq!(
+        ord.lookup(7).expect("lookup"),
+        vec![tuple!(7.0, atom!(float))]
+    );
+}
