@@ -143,20 +143,34 @@ fn took(me: &Proc, m: Message) -> Message {
 }
 
 /// Waits until the inbox changes after `seen`, or the deadline passes (returns false).
+///
+/// The wait spins for up to [`SPIN_BUDGET`] before it parks, unless this process's last
+/// [`LONG_STREAK`] waits all took much longer than that (`Proc::long_waits`): a process whose
+/// answers come late, such as a client queued behind a hundred others for a pool's worker,
+/// then parks at once instead of spinning on a core that the process it waits for could use.
+/// One wait that ends sooner starts the spinning again. A parked wait takes longer than a spin
+/// would have (the wake-up alone costs 5 to 50 us), so only waits well past the spin budget
+/// count as long; otherwise a process that stopped spinning could never tell that it should
+/// start again.
 fn wait_for_news(me: &Proc, seen: u64, deadline: Option<Instant>) -> bool {
-    let started = Instant::now();
     // A poll (a deadline already past) does not spin: it only looks once, below.
-    if deadline.is_none_or(|d| d > started) {
+    let spin = me.long_waits.load(Ordering::Relaxed) < LONG_STREAK
+        && deadline.is_none_or(|d| d > Instant::now());
+    // When the spin started, read from the clock only once it has spun a while: news found
+    // in the first few hundred nanoseconds is a short wait without a clock read.
+    let mut started = None;
+    if spin {
         let mut i: u32 = 0;
         loop {
             if me.version.load(Ordering::Acquire) != seen {
+                learn(me, started);
                 return true;
             }
             i = i.wrapping_add(1);
             if i.is_multiple_of(64) {
                 let now = Instant::now();
-                if now.duration_since(started) >= SPIN_BUDGET || deadline.is_some_and(|d| d <= now)
-                {
+                let from = *started.get_or_insert(now);
+                if now.duration_since(from) >= SPIN_BUDGET || deadline.is_some_and(|d| d <= now) {
                     break;
                 }
                 // Let the process we wait for run if it shares this core.
@@ -166,6 +180,7 @@ fn wait_for_news(me: &Proc, seen: u64, deadline: Option<Instant>) -> bool {
             }
         }
     }
+    let started = started.unwrap_or_else(Instant::now);
     let mut inbox = me.inbox.lock();
     me.waiting.store(true, Ordering::Relaxed);
     let mut news = true;
@@ -183,8 +198,30 @@ fn wait_for_news(me: &Proc, seen: u64, deadline: Option<Instant>) -> bool {
         }
     }
     me.waiting.store(false, Ordering::Relaxed);
-    news || inbox.closed
+    let closed = inbox.closed;
+    drop(inbox);
+    // Only waits that ended with news say how soon answers come; a timeout does not.
+    if news {
+        learn(me, Some(started));
+    }
+    news || closed
 }
+
+/// Records whether the wait that began at `started` (`None`: just now) was a long one.
+#[inline]
+fn learn(me: &Proc, started: Option<Instant>) {
+    let long = started.is_some_and(|s| s.elapsed() > LONG_WAIT);
+    let streak = me.long_waits.load(Ordering::Relaxed);
+    let next = if long { streak.saturating_add(1) } else { 0 };
+    if next != streak {
+        me.long_waits.store(next, Ordering::Relaxed);
+    }
+}
+
+/// A wait longer than this is a long one (see [`wait_for_news`]).
+const LONG_WAIT: Duration = Duration::from_micros(4 * SPIN_BUDGET.as_micros() as u64);
+/// After this many long waits in a row, a process parks without spinning.
+const LONG_STREAK: u32 = 2;
 
 /// Receives the first message of type `T`, waiting as long as it takes. Messages of other
 /// types stay in the mailbox, in order.
@@ -332,5 +369,42 @@ pub(crate) fn wait_slot(me: &Proc, deadline: Option<Instant>) -> Option<SlotValu
             inbox.slot_tag = None;
             return v;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::{self_pid, send_after};
+
+    /// The spin rule of `wait_for_news`: two long waits in a row stop the spinning, one short
+    /// wait turns it back on, and a timeout teaches nothing. Every wait still gets its message.
+    #[test]
+    fn long_waits_stop_the_spin_and_a_short_one_restarts_it() {
+        let me = current_alive();
+        let long = LONG_WAIT * 3;
+        for expected in 1..=LONG_STREAK + 1 {
+            send_after(self_pid(), long, expected);
+            assert_eq!(receive::<u32>(), expected);
+            assert_eq!(me.long_waits.load(Ordering::Relaxed), expected);
+        }
+        // A timeout says nothing about how soon answers come.
+        assert_eq!(receive_timeout::<u64>(Duration::from_micros(50)), None);
+        assert_eq!(me.long_waits.load(Ordering::Relaxed), LONG_STREAK + 1);
+        // A message already there needs no wait: the streak is unchanged.
+        send(self_pid(), 7u64);
+        assert_eq!(receive::<u64>(), 7);
+        assert_eq!(me.long_waits.load(Ordering::Relaxed), LONG_STREAK + 1);
+        // A short wait resets the streak. How long a wait for another process takes depends on
+        // the machine's load, so the rule itself is fed a wait that began just now.
+        learn(&me, Some(Instant::now()));
+        assert_eq!(me.long_waits.load(Ordering::Relaxed), 0);
+        learn(&me, Instant::now().checked_sub(LONG_WAIT * 2));
+        assert_eq!(me.long_waits.load(Ordering::Relaxed), 1);
+        // News found while spinning, before the clock was read, is a short wait.
+        learn(&me, None);
+        assert_eq!(me.long_waits.load(Ordering::Relaxed), 0);
     }
 }

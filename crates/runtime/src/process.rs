@@ -21,7 +21,7 @@
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock};
 
 use parking_lot::{Condvar, Mutex, RwLock};
@@ -91,6 +91,10 @@ pub(crate) struct Proc {
     /// Messages in the inbox plus the owner's save queue.
     pub(crate) queue_len: AtomicUsize,
     pub(crate) waiting: AtomicBool,
+    /// How many of this process's last waits for a message were long ones, in a row; decides
+    /// whether its next wait spins before parking (`mailbox::wait_for_news`). Only the
+    /// process's own thread touches it.
+    pub(crate) long_waits: AtomicU32,
     pub(crate) sent: AtomicU64,
     pub(crate) received: AtomicU64,
     /// Set once the death procedure is complete (notifications sent, out of the table).
@@ -110,6 +114,7 @@ impl Proc {
             version: AtomicU64::new(0),
             queue_len: AtomicUsize::new(0),
             waiting: AtomicBool::new(false),
+            long_waits: AtomicU32::new(0),
             sent: AtomicU64::new(0),
             received: AtomicU64::new(0),
             finished: AtomicBool::new(false),

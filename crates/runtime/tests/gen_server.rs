@@ -46,7 +46,12 @@ fn in_process(f: impl FnOnce() + Send + 'static) {
 
 /// Waits until `pid` has exited and returns its exit reason (`NoProc` if it already had).
 fn wait_exit(pid: Pid) -> ExitReason {
-    let r = monitor(pid);
+    down_of(monitor(pid))
+}
+
+/// The reason in the `Down` of monitor `r`. Monitor before doing what ends the process: a
+/// monitor set up after its end gets `noproc`, not the reason.
+fn down_of(r: runtime::Ref) -> ExitReason {
     receive_match_timeout(LONG, |d: &Down| d.monitor == r)
         .expect("process did not exit")
         .reason
@@ -1095,8 +1100,9 @@ fn an_unhandled_call_stops_the_server_with_bad_call() {
         assert_eq!(s.call(()), Err(CallError::Exit(custom("bad_call"))));
         let s = gen_server::start::<Bare>((), StartOpts::new()).expect("start");
         let pid = s.pid().expect("alive");
+        let r = monitor(pid);
         s.cast(());
-        assert_eq!(wait_exit(pid), custom("bad_cast"));
+        assert_eq!(down_of(r), custom("bad_cast"));
     });
 }
 
@@ -1118,8 +1124,9 @@ fn crash_reports_for_abnormal_stops_only() {
         assert_eq!(s.stop(reason.clone(), Some(LONG)), Ok(()));
         clean.push(pid);
         let (s, pid) = probe_from(me);
+        let r = monitor(pid);
         s.cast(Msg::Stop(reason.clone()));
-        assert_eq!(wait_exit(pid), reason);
+        assert_eq!(down_of(r), reason);
         clean.push(pid);
         let (s, pid) = probe_from(me);
         assert_eq!(
@@ -1129,8 +1136,9 @@ fn crash_reports_for_abnormal_stops_only() {
         clean.push(pid);
     }
     let (s, bad) = probe_from(me);
+    let r = monitor(bad);
     s.cast(Msg::Stop(custom("broken")));
-    assert_eq!(wait_exit(bad), custom("broken"));
+    assert_eq!(down_of(r), custom("broken"));
     let (s, panicked) = probe_from(me);
     s.cast(Msg::Panic("cast panic"));
     assert_eq!(wait_exit(panicked), ExitReason::Panic("cast panic".into()));
@@ -1437,8 +1445,9 @@ fn handle_info_gets_plain_timer_and_down_messages() {
         s.cast(Msg::Monitor(watched));
         // The monitor is in place once the cast is handled (calls are handled in order).
         assert_eq!(s.call(Req::Echo(0)), Ok(Ans::Num(0)));
+        let r = monitor(watched);
         send(watched, Go);
-        assert_eq!(wait_exit(watched), ExitReason::Shutdown);
+        assert_eq!(down_of(r), ExitReason::Shutdown);
         send_after(pid, Duration::from_millis(1), String::from("report:timer"));
         assert_eq!(ev(), Ev::Note("timer".into()));
         assert_eq!(
@@ -1460,8 +1469,9 @@ fn a_panicking_cast_ends_the_server_through_terminate() {
     let (_g, _cap) = crash_capture();
     in_process(|| {
         let (s, pid) = probe(StartOpts::new());
+        let r = monitor(pid);
         s.cast(Msg::Panic("bad cast"));
-        assert_eq!(wait_exit(pid), ExitReason::Panic("bad cast".into()));
+        assert_eq!(down_of(r), ExitReason::Panic("bad cast".into()));
         assert_eq!(
             ev_now(),
             Some(Ev::Terminate(pid, ExitReason::Panic("bad cast".into())))
