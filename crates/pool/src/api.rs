@@ -3,7 +3,6 @@
 use std::fmt;
 use std::ops::Deref;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
-use std::sync::mpsc::{RecvTimeoutError, sync_channel};
 use std::time::Duration;
 
 use runtime::{CallError, ExitReason, Pid, Server, StartOpts, make_ref};
@@ -331,40 +330,21 @@ impl Pool {
         self.checkout_with(false, DEFAULT_CHECKOUT_TIMEOUT)
     }
 
-    /// A checkout is a cast carrying a one-shot channel for the answer, not a call: a caller
-    /// waiting for a call's reply spins in the runtime's receive before parking, and on a busy
-    /// machine, or with many consumers queued, that spinning takes the CPU the pool server
-    /// needs. The channel is closed unanswered if the server ends first (its mailbox or its
-    /// queue is dropped).
     fn checkout_with(&self, block: bool, timeout: Duration) -> Result<Pid, CheckoutError> {
-        let Some(server) = self.server.pid() else {
-            return Err(CheckoutError::Pool(CallError::NoProc));
-        };
-        let consumer = runtime::self_pid();
-        if server == consumer {
-            return Err(CheckoutError::Pool(CallError::CallingSelf));
-        }
         let cref = make_ref();
-        let (answer, rx) = sync_channel(1);
-        let server = Server::<PoolServer>::from_pid(server);
-        server.cast(PoolCast::Checkout {
-            consumer,
-            cref,
-            block,
-            answer,
-        });
-        let got = rx.recv_timeout(timeout);
-        // The wait was outside the runtime: a process killed meanwhile stops here.
-        runtime::checkpoint();
-        match got {
-            Ok(r) => r,
-            Err(RecvTimeoutError::Timeout) => {
-                server.cast(PoolCast::CancelWaiting(cref));
+        match self
+            .server
+            .call_timeout(PoolCall::Checkout { cref, block }, Some(timeout))
+        {
+            Ok(PoolReply::Checkout(r)) => r,
+            Ok(_) => Err(CheckoutError::Pool(CallError::Exit(ExitReason::custom(
+                "bad_reply",
+            )))),
+            Err(CallError::Timeout) => {
+                self.server.cast(PoolCast::CancelWaiting(cref));
                 Err(CheckoutError::Timeout)
             }
-            Err(RecvTimeoutError::Disconnected) => Err(CheckoutError::Pool(CallError::Exit(
-                ExitReason::custom("the pool server exited"),
-            ))),
+            Err(e) => Err(CheckoutError::Pool(e)),
         }
     }
 

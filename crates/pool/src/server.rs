@@ -7,7 +7,6 @@
 //! death arrives as a `Down`.
 
 use std::collections::{HashSet, VecDeque};
-use std::sync::mpsc::SyncSender;
 use std::time::{Duration, Instant};
 
 use ets::{Options, TypedTable};
@@ -30,30 +29,25 @@ pub(crate) struct PoolArgs {
     pub(crate) strategy: Strategy,
 }
 
-/// Where a checkout's answer goes: a one-shot channel the client brought.
-pub(crate) type Answer = SyncSender<Result<Pid, CheckoutError>>;
-
 pub(crate) enum PoolCall {
+    /// Checkout with the client's reference (used to cancel) and whether to wait.
+    Checkout {
+        cref: Ref,
+        block: bool,
+    },
     Status,
     Stats,
     Workers,
 }
 
 pub(crate) enum PoolReply {
+    Checkout(Result<Pid, CheckoutError>),
     Status(Status),
     Stats(PoolStats),
     Workers(Vec<Pid>),
 }
 
 pub(crate) enum PoolCast {
-    /// A checkout by `consumer`, with its reference (used to cancel), whether it may wait, and
-    /// the channel for its answer: a worker or an error at once, or a worker later if it queues.
-    Checkout {
-        consumer: Pid,
-        cref: Ref,
-        block: bool,
-        answer: Answer,
-    },
     Checkin(Pid),
     /// The client gave up waiting (poolboy's `cancel_waiting`): if it got a worker meanwhile,
     /// that worker is checked back in; otherwise it leaves the queue.
@@ -63,10 +57,8 @@ pub(crate) enum PoolCast {
 /// Try again to start workers that could not be started.
 struct Replenish;
 
-/// A queued consumer, with the channel its worker will go on. Dropping the waiter (the
-/// consumer died, or cancelled) closes the channel.
 struct Waiter {
-    answer: Answer,
+    from: ReplyTo<PoolReply>,
     cref: Ref,
     mref: Ref,
     since: Instant,
@@ -146,8 +138,12 @@ impl GenServer for PoolServer {
         Init::Ok(pool)
     }
 
-    fn handle_call(&mut self, req: PoolCall, _from: ReplyTo<PoolReply>) -> Reply<PoolReply> {
+    fn handle_call(&mut self, req: PoolCall, from: ReplyTo<PoolReply>) -> Reply<PoolReply> {
         match req {
+            PoolCall::Checkout { cref, block } => match self.checkout(from, cref, block) {
+                Some(r) => Reply::Reply(PoolReply::Checkout(r)),
+                None => Reply::NoReply(Next::Wait),
+            },
             PoolCall::Status => Reply::Reply(PoolReply::Status(self.status())),
             PoolCall::Stats => Reply::Reply(PoolReply::Stats(self.stats.clone())),
             PoolCall::Workers => {
@@ -160,18 +156,6 @@ impl GenServer for PoolServer {
 
     fn handle_cast(&mut self, msg: PoolCast) -> Next {
         match msg {
-            PoolCast::Checkout {
-                consumer,
-                cref,
-                block,
-                answer,
-            } => {
-                if let Some(r) = self.checkout(consumer, cref, block.then(|| answer.clone())) {
-                    // Nobody may be listening any more (the client timed out): a worker sent
-                    // anyway is checked out to its reference, and its cancel returns it.
-                    let _ = answer.try_send(r);
-                }
-            }
             PoolCast::Checkin(worker) => {
                 if let Some((_, _, mref)) = self.take_checked_out(worker) {
                     demonitor_flush(mref);
@@ -255,14 +239,13 @@ impl PoolServer {
         let _ = self.monitors.insert((worker, cref, mref));
     }
 
-    /// Serves a checkout at once, or queues it (`None`) when it may wait (`handoff` is then the
-    /// channel its worker will go on).
     fn checkout(
         &mut self,
-        consumer: Pid,
+        from: ReplyTo<PoolReply>,
         cref: Ref,
-        handoff: Option<Answer>,
+        block: bool,
     ) -> Option<Result<Pid, CheckoutError>> {
+        let consumer = from.pid();
         if let Some(w) = self.take_idle() {
             let mref = monitor(consumer);
             self.record_checkout(w, cref, mref);
@@ -287,13 +270,13 @@ impl PoolServer {
                 Err(reason) => Some(Err(CheckoutError::WorkerStart(reason))),
             };
         }
-        let Some(handoff) = handoff else {
+        if !block {
             self.stats.checkouts_full += 1;
             return Some(Err(CheckoutError::Full));
-        };
+        }
         let mref = monitor(consumer);
         self.waiting.push_back(Waiter {
-            answer: handoff,
+            from,
             cref,
             mref,
             since: Instant::now(),
@@ -305,7 +288,9 @@ impl PoolServer {
     /// worker, or make it idle.
     fn handle_checkin(&mut self, worker: Pid) {
         if let Some(w) = self.waiting.pop_front() {
-            self.hand_off(w, worker);
+            self.record_checkout(worker, w.cref, w.mref);
+            self.served_after_wait(&w);
+            w.from.reply(PoolReply::Checkout(Ok(worker)));
         } else if self.overflow > 0 {
             self.overflow -= 1;
             self.dismiss_worker(worker);
@@ -314,14 +299,9 @@ impl PoolServer {
         }
     }
 
-    /// Gives `worker` to a waiter. The worker is checked out to it whether or not the waiter
-    /// is still there to take it: a waiter that gave up casts `CancelWaiting`, and one that
-    /// died has its `Down` queued, and either checks the worker in again (poolboy #70, #74).
-    fn hand_off(&mut self, w: Waiter, worker: Pid) {
-        self.record_checkout(worker, w.cref, w.mref);
+    fn served_after_wait(&mut self, w: &Waiter) {
         self.stats.checkouts_waited += 1;
         self.stats.total_wait += w.since.elapsed();
-        let _ = w.answer.try_send(Ok(worker));
     }
 
     fn cancel_waiting(&mut self, cref: Ref) {
@@ -367,7 +347,11 @@ impl PoolServer {
             demonitor_flush(mref);
             if let Some(w) = self.waiting.pop_front() {
                 match self.new_worker() {
-                    Ok(new) => self.hand_off(w, new),
+                    Ok(new) => {
+                        self.record_checkout(new, w.cref, w.mref);
+                        self.served_after_wait(&w);
+                        w.from.reply(PoolReply::Checkout(Ok(new)));
+                    }
                     Err(_) => {
                         // Keep the waiter first in line; the slot comes back when the start
                         // succeeds (or a worker is checked in).
