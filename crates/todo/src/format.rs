@@ -27,6 +27,12 @@
 //! Replay reads records until the first one that is incomplete or fails its checksum (a torn
 //! write at the tail, or the file's preallocated zeros), and applies each in order: the last
 //! record of a list wins.
+//!
+//! Beside the current log a worker may have `wal-<n>.old` (a rotated log whose checkpoint has
+//! not finished) and `wal-<n>.next` (a fresh log made ahead of the next rotation; it holds
+//! records only if a crash came between a rotation's two renames). A start replays the three,
+//! in that order: old, current, next. `wal-<n>.next.w<n>.<k>.tmp` is a fresh log being made;
+//! it is never replayed, and a start removes it.
 
 use std::fmt::Write as _;
 
