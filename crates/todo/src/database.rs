@@ -24,10 +24,13 @@
 //!    first (the old one, the current one, then a fresh one a rotation may have been switching
 //!    to): each record rewrites its list's snapshot, durably, then the logs are dropped.
 //!
-//! Snapshot files are written under one lock ([`SNAPSHOT_WRITES`]), and a checkpoint process
-//! checks that it is alive inside it, before each file: a checkpoint whose worker was killed
-//! (and is being replaced, replaying the same lists from the logs) can never rename an older
-//! snapshot over a newer one.
+//! Every change to a worker's files (snapshots, log renames, removals) happens under one lock
+//! ([`OWNERS`]) that also records, per data directory and worker index, which incarnation of
+//! the worker owns them: a worker's start takes a new generation and replays the logs while
+//! holding the lock, and the worker and its helper processes check their generation, and that
+//! they are alive, under the lock before each change. A killed worker's thread (which runs on
+//! until its next runtime call), or a helper of a dead worker that has not been stopped yet,
+//! can therefore never rename a log or an older snapshot over what the successor relies on.
 //!
 //! The formats are in `format.rs`. A missing snapshot is an empty list; a corrupt one is
 //! reported as an error to whoever asks for that list, and never crashes the system.
@@ -149,21 +152,49 @@ struct CheckpointDone(Result<(), String>);
 /// A fresh log, preallocated and durable, ready for the next rotation (or why it is not).
 struct NextLogReady(Result<File, String>);
 
-/// Held while a snapshot file is written (see the module documentation). Never held across a
-/// runtime call other than `checkpoint`, nor while waiting for anything but the disk.
-static SNAPSHOT_WRITES: std::sync::Mutex<()> = std::sync::Mutex::new(());
+/// Per data directory and worker index, the generation of the worker incarnation that owns
+/// its files; held while any of those files changes (see the module documentation). Never
+/// held across a runtime call other than `checkpoint`, nor while waiting for anything but the
+/// disk.
+static OWNERS: std::sync::Mutex<Option<HashMap<(PathBuf, usize), u64>>> =
+    std::sync::Mutex::new(None);
 
-/// Takes [`SNAPSHOT_WRITES`], then ends the calling process here if it is dead (a killed
-/// process's thread runs on until its next runtime call).
-fn lock_snapshots_alive() -> std::sync::MutexGuard<'static, ()> {
+type Owners = std::sync::MutexGuard<'static, Option<HashMap<(PathBuf, usize), u64>>>;
+
+fn lock_owners() -> Owners {
     // A poisoned lock only means a killed process unwound while holding it; the files are
-    // whole either way (temporary file, then rename).
-    let g = SNAPSHOT_WRITES
+    // whole either way (temporary files, renames).
+    OWNERS
         .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    runtime::checkpoint();
-    g
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
+
+/// Takes [`OWNERS`] for generation `generation` of worker `index`: `None` if a newer
+/// incarnation owns the files. Ends the calling process here if it is dead.
+fn owned(dir: &Path, index: usize, generation: u64) -> Option<Owners> {
+    let g = lock_owners();
+    runtime::checkpoint();
+    let current = g
+        .as_ref()
+        .and_then(|m| m.get(&(dir.to_owned(), index)).copied());
+    (current == Some(generation)).then_some(g)
+}
+
+/// Makes the caller the owner of worker `index`'s files (a new generation), returning the
+/// generation and the lock, still held.
+fn take_ownership(dir: &Path, index: usize) -> (u64, Owners) {
+    let mut g = lock_owners();
+    let slot = g
+        .get_or_insert_with(HashMap::new)
+        .entry((dir.to_owned(), index))
+        .or_insert(0);
+    *slot += 1;
+    let generation = *slot;
+    (generation, g)
+}
+
+/// Why a helper stopped: its worker has a successor.
+const SUPERSEDED: &str = "superseded by a newer incarnation of the worker";
 
 struct Pending {
     name: String,
@@ -174,6 +205,10 @@ struct Pending {
 pub(crate) struct DbWorker {
     dir: PathBuf,
     index: usize,
+    /// This incarnation's ownership of the files (see [`OWNERS`]).
+    generation: u64,
+    /// Set by `terminate`: no rotation or new helper from then on.
+    stopping: bool,
     log: File,
     log_len: u64,
     /// How far the log is preallocated.
@@ -209,7 +244,8 @@ fn io_err(what: &str, path: &Path, e: io::Error) -> String {
     format!("{what} {}: {e}", path.display())
 }
 
-/// Writes a snapshot through a temporary file renamed over the list's file. The temporary
+/// Writes a snapshot through a temporary file renamed over the list's file (the caller holds
+/// [`OWNERS`]). The temporary
 /// name is unique to this write and tagged with the worker index (`<list file>.w<index>.<n>.tmp`):
 /// a killed worker's thread may still be finishing a file while its replacement replays the
 /// same list, and with one shared name each could rename the other's half-written file.
@@ -220,7 +256,6 @@ fn write_snapshot(
     bytes: &[u8],
     durable: bool,
 ) -> Result<(), String> {
-    let _g = lock_snapshots_alive();
     static NEXT_TMP: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let n = NEXT_TMP.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let path = dir.join(file_name(name));
@@ -359,6 +394,9 @@ impl GenServer for DbWorker {
     fn init(a: WorkerArgs) -> Init<Self> {
         let start = || -> Result<DbWorker, String> {
             fs::create_dir_all(&a.dir).map_err(|e| io_err("create data directory", &a.dir, e))?;
+            // Owner of the files from here on; a previous incarnation's thread or helpers
+            // still running can no longer change them.
+            let (generation, owners) = take_ownership(&a.dir, a.index);
             let mut recovered = recover(&a.dir, a.index)?;
             if a.index == 1 {
                 // Logs of workers that no longer exist (the worker count went down).
@@ -373,9 +411,12 @@ impl GenServer for DbWorker {
                 );
             }
             let (log, log_alloc) = open_log(&a.dir, a.index)?;
+            drop(owners);
             Ok(DbWorker {
                 dir: a.dir.clone(),
                 index: a.index,
+                generation,
+                stopping: false,
                 log,
                 log_len: 0,
                 log_alloc,
@@ -487,6 +528,7 @@ impl GenServer for DbWorker {
     }
 
     fn terminate(&mut self, _reason: &ExitReason) {
+        self.stopping = true;
         // A stop lets a running checkpoint and log preparation finish, so a stopped database
         // leaves no old log and no half-made file behind (each takes milliseconds).
         self.finish_helpers();
@@ -601,7 +643,7 @@ impl DbWorker {
             self.unwritten.insert(p.name, p.snapshot);
             p.waiter.answer(Ok(()));
         }
-        if self.log_len >= log_rotate_bytes() && self.checkpointer.is_none() {
+        if self.log_len >= log_rotate_bytes() && self.checkpointer.is_none() && !self.stopping {
             self.rotate();
         }
         Next::Wait
@@ -612,6 +654,9 @@ impl DbWorker {
     fn write_unwritten(&mut self) -> Result<(), String> {
         for (name, snapshot) in std::mem::take(&mut self.unwritten) {
             // A killed worker's thread stops in here, between files, rather than writing on.
+            let Some(_owned) = owned(&self.dir, self.index, self.generation) else {
+                return Err(SUPERSEDED.into());
+            };
             write_snapshot(&self.dir, self.index, &name, &snapshot, false)?;
         }
         Ok(())
@@ -673,6 +718,10 @@ impl DbWorker {
     fn rotate(&mut self) {
         let old = old_log_path(&self.dir, self.index);
         let current = log_path(&self.dir, self.index);
+        // The renames below must not happen once a successor has replayed the logs.
+        let Some(files) = owned(&self.dir, self.index, self.generation) else {
+            return;
+        };
         // An old log whose checkpoint failed holds records that may not be in durable
         // snapshots: keep it, and this log, until the next start replays both.
         if old.exists() || fs::rename(&current, &old).is_err() {
@@ -700,22 +749,25 @@ impl DbWorker {
                 return;
             }
         }
+        drop(files);
         let held = std::mem::take(&mut self.unwritten);
         self.checkpoint_held = held.clone();
-        let (dir, index, me) = (self.dir.clone(), self.index, self_pid());
-        // Linked, and checking it is alive before each file (`write_snapshot_locked`): if the
-        // worker dies, its checkpoint stops too (its replacement replays the old log, and may
+        let (dir, index, generation, me) =
+            (self.dir.clone(), self.index, self.generation, self_pid());
+        // Linked, and checking its generation before each file (`owned`): if the worker
+        // dies, its checkpoint stops too (its replacement replays the old log, and may
         // later rotate a log of its own to the same name, which this process must not remove).
         let pid = runtime::spawn_link(move || {
             let r = (|| {
                 for (name, snapshot) in &held {
+                    let _owned = owned(&dir, index, generation).ok_or(SUPERSEDED)?;
                     write_snapshot(&dir, index, name, snapshot, false)?;
                 }
                 // One flush for all of them (and the renames): an `fsync` per file made each
                 // a journal commit, hundreds per checkpoint, and the workers' commits queued
                 // behind them.
                 sync_filesystem(&dir)?;
-                runtime::checkpoint();
+                let _owned = owned(&dir, index, generation).ok_or(SUPERSEDED)?;
                 fs::remove_file(&old).map_err(|e| io_err("remove", &old, e))
             })();
             send(me, CheckpointDone(r));
@@ -725,15 +777,16 @@ impl DbWorker {
 
     /// Makes the next rotation's fresh log in another process, unless one is made or being
     /// made. The file is made under a name of its own and renamed to `wal-<n>.next` under
-    /// [`SNAPSHOT_WRITES`] once the preparer has checked it is alive, so a preparer of a dead
-    /// worker can never put its file where this worker's successor expects its own.
+    /// [`OWNERS`] once the preparer has checked its generation, so a preparer of a dead worker
+    /// can never put its file where this worker's successor expects its own.
     fn prepare_next_log(&mut self) {
         if self.next_log.is_some() || self.preparer.is_some() {
             return;
         }
         static NEXT_TMP: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let n = NEXT_TMP.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let (dir, index, me) = (self.dir.clone(), self.index, self_pid());
+        let (dir, index, generation, me) =
+            (self.dir.clone(), self.index, self.generation, self_pid());
         let tmp = dir.join(format!("wal-{index}.next.w{index}.{n}.tmp"));
         self.preparer = Some(runtime::spawn_link(move || {
             // Removes the half-made file if this process fails or is killed (it then unwinds
@@ -741,9 +794,12 @@ impl DbWorker {
             let mut unfinished = RemoveOnDrop(Some(tmp.clone()));
             let made = new_log(&dir, &tmp).and_then(|(f, _)| {
                 let next = next_log_path(&dir, index);
-                let _g = lock_snapshots_alive();
+                let _owned = owned(&dir, index, generation).ok_or(SUPERSEDED)?;
                 fs::rename(&tmp, &next).map_err(|e| io_err("rename", &next, e))?;
                 unfinished.0 = None;
+                // The rename durable before any record goes into the file: a crash must not
+                // leave it under its temporary name, which a start removes unread.
+                sync_dir(&dir)?;
                 Ok(f)
             });
             drop(unfinished);
@@ -986,6 +1042,29 @@ mod tests {
             .filter(|n| n.starts_with("wal-"))
             .collect();
         assert!(left.is_empty(), "every log replayed and removed: {left:?}");
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn only_the_newest_incarnation_of_a_worker_may_change_its_files() {
+        let dir = scratch("owners");
+        let (first, g) = take_ownership(&dir, 3);
+        drop(g);
+        assert!(owned(&dir, 3, first).is_some());
+        let (second, g) = take_ownership(&dir, 3);
+        drop(g);
+        assert!(second > first);
+        assert!(
+            owned(&dir, 3, first).is_none(),
+            "a superseded worker or helper is refused"
+        );
+        assert!(owned(&dir, 3, second).is_some());
+        // Other workers and other directories are separate.
+        assert!(owned(&dir, 4, first).is_none());
+        let (other, g) = take_ownership(&dir.join("elsewhere"), 3);
+        drop(g);
+        assert!(owned(&dir, 3, second).is_some());
+        assert!(owned(&dir.join("elsewhere"), 3, other).is_some());
         fs::remove_dir_all(dir).unwrap();
     }
 }
