@@ -73,6 +73,8 @@ fn log_rotate_bytes() -> u64 {
 fn log_prealloc_step() -> u64 {
     (log_rotate_bytes() / 4).clamp(4096, 4 << 20)
 }
+/// How long after a failed checkpoint the next one may start.
+const CHECKPOINT_RETRY: Duration = Duration::from_secs(1);
 /// How long a stopping worker waits for its checkpoint and log preparation to finish.
 const HELPERS_WAIT: Duration = Duration::from_secs(3);
 /// At most this many writes go into one group commit.
@@ -209,6 +211,11 @@ pub(crate) struct DbWorker {
     generation: u64,
     /// Set by `terminate`: no rotation or new helper from then on.
     stopping: bool,
+    /// A rotation could not make its fresh log: records go on into the renamed (old) log's
+    /// file, so no checkpoint may remove that file; the next start replays it.
+    appending_to_old: bool,
+    /// After a failed checkpoint, when to try again (at a rotation point, see `rotate`).
+    checkpoint_retry: Option<Instant>,
     log: File,
     log_len: u64,
     /// How far the log is preallocated.
@@ -417,6 +424,8 @@ impl GenServer for DbWorker {
                 index: a.index,
                 generation,
                 stopping: false,
+                appending_to_old: false,
+                checkpoint_retry: None,
                 log,
                 log_len: 0,
                 log_alloc,
@@ -481,6 +490,7 @@ impl GenServer for DbWorker {
                 let held = std::mem::take(&mut self.checkpoint_held);
                 if r.is_err() {
                     self.keep_held(held);
+                    self.checkpoint_retry = Some(Instant::now() + CHECKPOINT_RETRY);
                 } else {
                     self.prepare_next_log();
                 }
@@ -510,6 +520,7 @@ impl GenServer for DbWorker {
                         self.checkpointer = None;
                         let held = std::mem::take(&mut self.checkpoint_held);
                         self.keep_held(held);
+                        self.checkpoint_retry = Some(Instant::now() + CHECKPOINT_RETRY);
                         Some(format!("checkpoint failed: {}", e.reason))
                     }
                     _ => None,
@@ -722,9 +733,20 @@ impl DbWorker {
         let Some(files) = owned(&self.dir, self.index, self.generation) else {
             return;
         };
-        // An old log whose checkpoint failed holds records that may not be in durable
-        // snapshots: keep it, and this log, until the next start replays both.
-        if old.exists() || fs::rename(&current, &old).is_err() {
+        if old.exists() {
+            // A checkpoint failed: the old log holds records that may not be in durable
+            // snapshots. Checkpoint it again, with every snapshot held (they include the old
+            // log's lists, each in a version at least as new and durable in a log), unless
+            // records still go into it; a rotation proper comes at the next commit.
+            let due = self.checkpoint_retry.is_some_and(|t| Instant::now() >= t);
+            if due && !self.appending_to_old {
+                self.checkpoint_retry = None;
+                drop(files);
+                self.start_checkpoint(old);
+            }
+            return;
+        }
+        if fs::rename(&current, &old).is_err() {
             return;
         }
         // The prepared log if there is one (renamed into place: a crash between the two
@@ -746,10 +768,17 @@ impl DbWorker {
                 // Records go on into the renamed log's file (`self.log` is still open); the
                 // next start replays it as the old log.
                 eprintln!("todo: database worker {}: {e}", self.index);
+                self.appending_to_old = true;
                 return;
             }
         }
         drop(files);
+        self.start_checkpoint(old);
+    }
+
+    /// Hands the snapshots held to a checkpoint process, which writes them to their files,
+    /// flushes the file system and removes the old log `old`.
+    fn start_checkpoint(&mut self, old: PathBuf) {
         let held = std::mem::take(&mut self.unwritten);
         self.checkpoint_held = held.clone();
         let (dir, index, generation, me) =

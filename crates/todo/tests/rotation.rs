@@ -99,3 +99,60 @@ fn logs_rotate_and_checkpoint_without_losing_a_write() {
     check(&all);
     system.stop().unwrap();
 }
+
+/// Whether any worker has an old log (a checkpoint not done).
+fn old_logs(dir: &std::path::Path) -> bool {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(Result::ok)
+        .any(|e| e.file_name().to_string_lossy().ends_with(".old"))
+}
+
+#[test]
+fn a_failed_checkpoint_is_tried_again_once_the_disk_lets_it() {
+    // A directory where the list `blocked` keeps its file makes every checkpoint of its
+    // worker fail (a file cannot be renamed over a directory). Writes are still acknowledged
+    // and read back; once the directory is gone, a later rotation point checkpoints again and
+    // the old log goes, with no restart.
+    let _x = exclusive();
+    Database::set_log_rotation(64 << 10);
+    let dir = data_dir("retry");
+    let system = start(&dir);
+    let server = Cache::server_process("blocked").unwrap();
+    let title = "y".repeat(100);
+    server
+        .add_entry(date("2018-12-19"), "first".to_owned())
+        .unwrap();
+    let obstacle = dir.join("blocked.list");
+    std::fs::create_dir_all(obstacle.join("in the way")).unwrap();
+    // Each write logs the whole list: a few hundred entries make megabytes of log, many
+    // rotation points, each with a checkpoint that fails.
+    for n in 0..300 {
+        server
+            .add_entry(date("2018-12-19"), format!("{n} {title}"))
+            .unwrap();
+    }
+    assert!(obstacle.is_dir());
+    assert!(old_logs(&dir), "the failed checkpoint keeps the old log");
+    std::fs::remove_dir_all(&obstacle).unwrap();
+    let mut n = 300;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while old_logs(&dir) || !obstacle.is_file() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the checkpoint was never tried again"
+        );
+        server
+            .add_entry(date("2018-12-19"), format!("{n} {title}"))
+            .unwrap();
+        n += 1;
+    }
+    system.stop().unwrap();
+    let system = start(&dir);
+    let entries = Cache::server_process("blocked")
+        .unwrap()
+        .entries(date("2018-12-19"))
+        .unwrap();
+    assert_eq!(entries.len(), n + 1, "every acknowledged entry is there");
+    system.stop().unwrap();
+}
