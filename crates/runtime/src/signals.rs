@@ -18,7 +18,7 @@ pub fn self_pid() -> Pid {
 
 /// `true` if `pid` names a live process.
 pub fn is_alive(pid: Pid) -> bool {
-    with_proc(pid, Proc::is_alive).unwrap_or(false)
+    crate::process::is_alive(pid)
 }
 
 /// Sets whether the calling process traps exits, and returns the previous setting.

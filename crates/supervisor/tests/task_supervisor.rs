@@ -40,8 +40,11 @@ fn start_child_runs_the_function_as_a_temporary_child() {
     assert_eq!(sup.children().expect("children"), [pid]);
     let info = runtime::process_info(pid).expect("alive");
     assert!(!info.links.contains(&me), "not linked to the caller");
+    // Monitored before it is told to finish: a monitor set up after its end gets noproc.
+    let m = runtime::monitor(pid);
     send(pid, Finish);
-    assert_eq!(wait_down(pid), ExitReason::Normal);
+    let d = runtime::receive_match::<runtime::Down>(|d| d.monitor == m);
+    assert_eq!(d.reason, ExitReason::Normal);
     assert!(sup.children().expect("children").is_empty());
     // A crash is not restarted either.
     let crashing = sup.start_child(|| panic!("smtp down")).expect("start");
