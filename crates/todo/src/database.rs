@@ -186,6 +186,9 @@ fn owned(dir: &Path, index: usize, generation: u64) -> Option<Owners> {
 /// generation and the lock, still held.
 fn take_ownership(dir: &Path, index: usize) -> (u64, Owners) {
     let mut g = lock_owners();
+    // A worker killed while it waited for the lock must not take the files from the
+    // replacement that may already own them.
+    runtime::checkpoint();
     let slot = g
         .get_or_insert_with(HashMap::new)
         .entry((dir.to_owned(), index))
@@ -729,23 +732,24 @@ impl DbWorker {
     fn rotate(&mut self) {
         let old = old_log_path(&self.dir, self.index);
         let current = log_path(&self.dir, self.index);
-        // The renames below must not happen once a successor has replayed the logs.
-        let Some(files) = owned(&self.dir, self.index, self.generation) else {
-            return;
-        };
-        if old.exists() {
+        // An old log that cannot be looked at counts as there: never rename over it.
+        if old.try_exists().unwrap_or(true) {
             // A checkpoint failed: the old log holds records that may not be in durable
             // snapshots. Checkpoint it again, with every snapshot held (they include the old
             // log's lists, each in a version at least as new and durable in a log), unless
             // records still go into it; a rotation proper comes at the next commit.
             let due = self.checkpoint_retry.is_some_and(|t| Instant::now() >= t);
             if due && !self.appending_to_old {
+                // No rename: the checkpoint checks its ownership before each file itself.
                 self.checkpoint_retry = None;
-                drop(files);
                 self.start_checkpoint(old);
             }
             return;
         }
+        // The renames below must not happen once a successor has replayed the logs.
+        let Some(files) = owned(&self.dir, self.index, self.generation) else {
+            return;
+        };
         if fs::rename(&current, &old).is_err() {
             return;
         }
