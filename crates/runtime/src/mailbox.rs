@@ -218,8 +218,8 @@ fn learn(me: &Proc, started: Option<Instant>) {
     }
 }
 
-/// A wait longer than this is a long one (see [`wait_for_news`]). Not much more than the spin
-/// budget: a hundred clients calling one GenServer wait 100 to 500 us each, and spinning
+/// A wait longer than this is a long one (see [`wait_for_news`]). Far past the spin budget on
+/// purpose: a hundred clients calling one GenServer wait 100 to 500 us each, and spinning
 /// (with its `sched_yield`s) still pays for them, because a reply to a client that has not
 /// parked costs the server no wake-up system call; they made 450-520 k calls/s spinning and
 /// under 200 k parking at once (`benches/benches/pool.rs`, `bench_table`'s registry cache).

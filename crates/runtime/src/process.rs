@@ -242,8 +242,8 @@ fn insert(p: &Arc<Proc>) {
 }
 
 fn remove(pid: Pid) {
+    // Its live slot was freed in `mark_dead`, which every death goes through first.
     shard(pid).0.write().remove(&pid.0);
-    let _ = live_slot(pid).compare_exchange(pid.0, 0, Ordering::SeqCst, Ordering::Relaxed);
 }
 
 /// Slots of the live-process index.

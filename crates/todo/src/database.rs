@@ -14,9 +14,10 @@
 //!    per batch, not a file creation and a rename per change.
 //! 3. When the log passes a size, the worker renames it aside, switches to a fresh log that a
 //!    helper process preallocated beforehand, and hands the snapshots it holds to a checkpoint
-//!    process, which writes each to its list's file durably (a temporary file, `fsync`,
-//!    renamed over the old one), syncs the directory, deletes the old log and preallocates the
-//!    next fresh log. The worker goes on committing meanwhile: a rotation costs it two renames,
+//!    process, which writes each to its list's file (a temporary file renamed over the old
+//!    one), makes them all durable with one `syncfs` and deletes the old log; another helper
+//!    then preallocates the next fresh log. The worker goes on committing meanwhile: a
+//!    rotation costs it two renames,
 //!    not hundreds of file writes (which, done inline, made every write waiting on that worker
 //!    wait 100 ms and more). Until the checkpoint is done the old log is kept, and the worker
 //!    serves reads of those lists from the snapshots it handed over.
@@ -255,10 +256,10 @@ fn io_err(what: &str, path: &Path, e: io::Error) -> String {
 }
 
 /// Writes a snapshot through a temporary file renamed over the list's file (the caller holds
-/// [`OWNERS`]). The temporary
-/// name is unique to this write and tagged with the worker index (`<list file>.w<index>.<n>.tmp`):
-/// a killed worker's thread may still be finishing a file while its replacement replays the
-/// same list, and with one shared name each could rename the other's half-written file.
+/// [`OWNERS`]). The temporary name is unique to this write and tagged with the worker index
+/// (`<list file>.w<index>.<n>.tmp`): a killed worker's thread may still be finishing a file
+/// while its replacement replays the same list, and with one shared name each could rename the
+/// other's half-written file.
 fn write_snapshot(
     dir: &Path,
     worker: usize,
@@ -374,16 +375,15 @@ fn open_log(dir: &Path, index: usize) -> Result<(File, u64), String> {
 
 /// Creates a preallocated, durable log at `path` (see [`open_log`]).
 fn new_log(dir: &Path, path: &Path) -> Result<(File, u64), String> {
-    let path = path.to_owned();
     let f = OpenOptions::new()
         .create(true)
         .truncate(true)
         .write(true)
-        .open(&path)
-        .map_err(|e| io_err("create", &path, e))?;
+        .open(path)
+        .map_err(|e| io_err("create", path, e))?;
     let len = log_prealloc_step();
-    preallocate(&f, 0, len).map_err(|e| io_err("preallocate", &path, e))?;
-    f.sync_all().map_err(|e| io_err("sync", &path, e))?;
+    preallocate(&f, 0, len).map_err(|e| io_err("preallocate", path, e))?;
+    f.sync_all().map_err(|e| io_err("sync", path, e))?;
     sync_dir(dir)?;
     Ok((f, len))
 }
@@ -487,51 +487,10 @@ impl GenServer for DbWorker {
     }
 
     fn handle_info(&mut self, msg: Message) -> Next {
-        let failed = match msg.downcast::<CheckpointDone>() {
-            Ok(CheckpointDone(r)) => {
-                self.checkpointer = None;
-                let held = std::mem::take(&mut self.checkpoint_held);
-                if r.is_err() {
-                    self.keep_held(held);
-                    self.checkpoint_retry = Some(Instant::now() + CHECKPOINT_RETRY);
-                } else {
-                    self.prepare_next_log();
-                }
-                r.err().map(|e| format!("checkpoint failed: {e}"))
-            }
-            Err(m) => match m.downcast::<NextLogReady>() {
-                Ok(NextLogReady(made)) => {
-                    self.preparer = None;
-                    match made {
-                        Ok(f) => {
-                            self.next_log = Some(f);
-                            None
-                        }
-                        // The next rotation then makes its fresh log inline.
-                        Err(e) => Some(format!("preparing the next log: {e}")),
-                    }
-                }
-                // The checkpoint process crashed before it was done.
-                Err(m) => match m.downcast::<Exit>() {
-                    Ok(e) if self.preparer == Some(e.from) => {
-                        self.preparer = None;
-                        Some(format!("preparing the next log: {}", e.reason))
-                    }
-                    Ok(e)
-                        if self.checkpointer == Some(e.from) && e.reason != ExitReason::Normal =>
-                    {
-                        self.checkpointer = None;
-                        let held = std::mem::take(&mut self.checkpoint_held);
-                        self.keep_held(held);
-                        self.checkpoint_retry = Some(Instant::now() + CHECKPOINT_RETRY);
-                        Some(format!("checkpoint failed: {}", e.reason))
-                    }
-                    _ => None,
-                },
-            },
-        };
+        let failed = self.on_helper_message(msg).unwrap_or(None);
         if let Some(e) = failed {
-            // The old log stays (a rotation never replaces it); the next start replays it.
+            // Nothing is lost: the old log stays until a checkpoint of it succeeds (tried again
+            // at a later rotation point) or the next start replays it.
             eprintln!("todo: database worker {}: {e}", self.index);
         }
         if self.pending.is_empty() {
@@ -676,6 +635,64 @@ impl DbWorker {
         Ok(())
     }
 
+    /// Handles what a checkpoint or log preparer sends (its answer, or its `Exit` if it
+    /// crashed first): returns what went wrong, if anything, or the message back if it is not
+    /// from a helper.
+    fn on_helper_message(&mut self, msg: Message) -> Result<Option<String>, Message> {
+        let msg = match msg.downcast::<CheckpointDone>() {
+            Ok(CheckpointDone(r)) => {
+                self.checkpointer = None;
+                let held = std::mem::take(&mut self.checkpoint_held);
+                return Ok(match r {
+                    Ok(()) => {
+                        self.prepare_next_log();
+                        None
+                    }
+                    Err(e) => {
+                        self.checkpoint_failed(held);
+                        Some(format!("checkpoint failed: {e}"))
+                    }
+                });
+            }
+            Err(m) => m,
+        };
+        let msg = match msg.downcast::<NextLogReady>() {
+            Ok(NextLogReady(made)) => {
+                self.preparer = None;
+                return Ok(match made {
+                    Ok(f) => {
+                        self.next_log = Some(f);
+                        None
+                    }
+                    // The next rotation then makes its fresh log inline.
+                    Err(e) => Some(format!("preparing the next log: {e}")),
+                });
+            }
+            Err(m) => m,
+        };
+        // A helper's answer comes before its Exit: an Exit first means it crashed.
+        match msg.downcast::<Exit>() {
+            Ok(e) if self.preparer == Some(e.from) => {
+                self.preparer = None;
+                Ok(Some(format!("preparing the next log: {}", e.reason)))
+            }
+            Ok(e) if self.checkpointer == Some(e.from) && e.reason != ExitReason::Normal => {
+                self.checkpointer = None;
+                let held = std::mem::take(&mut self.checkpoint_held);
+                self.checkpoint_failed(held);
+                Ok(Some(format!("checkpoint failed: {}", e.reason)))
+            }
+            Ok(e) => Err(Message::new(e)),
+            Err(m) => Err(m),
+        }
+    }
+
+    /// A checkpoint did not finish: its snapshots come back, and another is tried later.
+    fn checkpoint_failed(&mut self, held: HashMap<String, Arc<Vec<u8>>>) {
+        self.keep_held(held);
+        self.checkpoint_retry = Some(Instant::now() + CHECKPOINT_RETRY);
+    }
+
     /// Waits, for [`HELPERS_WAIT`] at most, until the checkpoint and the log preparation that
     /// are running end, handling their answers; leaves the mailbox's other messages.
     fn finish_helpers(&mut self) {
@@ -691,33 +708,8 @@ impl DbWorker {
             }) else {
                 return;
             };
-            // The same handling as while running, minus what starts new work.
-            match m.downcast::<CheckpointDone>() {
-                Ok(CheckpointDone(r)) => {
-                    self.checkpointer = None;
-                    let held = std::mem::take(&mut self.checkpoint_held);
-                    if r.is_err() {
-                        self.keep_held(held);
-                    }
-                }
-                Err(m) => match m.downcast::<NextLogReady>() {
-                    Ok(NextLogReady(_)) => self.preparer = None,
-                    Err(m) => {
-                        if let Ok(e) = m.downcast::<Exit>() {
-                            if self.preparer == Some(e.from) {
-                                self.preparer = None;
-                            }
-                            // A checkpoint's answer comes before its Exit; an Exit first means
-                            // it crashed.
-                            if self.checkpointer == Some(e.from) {
-                                self.checkpointer = None;
-                                let held = std::mem::take(&mut self.checkpoint_held);
-                                self.keep_held(held);
-                            }
-                        }
-                    }
-                },
-            }
+            // `stopping` is set: this starts no new helper.
+            let _ = self.on_helper_message(m);
         }
     }
 
@@ -757,8 +749,10 @@ impl DbWorker {
         // renames leaves it as `next`, which recovery replays last), else a new one made here.
         let fresh = match self.next_log.take() {
             Some(f) => fs::rename(next_log_path(&self.dir, self.index), &current)
-                .and_then(|()| Ok((f.metadata()?.len(), f)))
-                .map(|(len, f)| (f, len))
+                .and_then(|()| {
+                    let len = f.metadata()?.len();
+                    Ok((f, len))
+                })
                 .map_err(|e| io_err("rename", &current, e)),
             None => open_log(&self.dir, self.index),
         };
@@ -813,7 +807,7 @@ impl DbWorker {
     /// [`OWNERS`] once the preparer has checked its generation, so a preparer of a dead worker
     /// can never put its file where this worker's successor expects its own.
     fn prepare_next_log(&mut self) {
-        if self.next_log.is_some() || self.preparer.is_some() {
+        if self.next_log.is_some() || self.preparer.is_some() || self.stopping {
             return;
         }
         static NEXT_TMP: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
