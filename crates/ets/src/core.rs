@@ -33,7 +33,7 @@ impl<X: Keys, O: Clone + PartialEq + Send + Sync + 'static> Core<X, O> {
         }
         let core = Arc::new(Core {
             meta: Meta::new(name, opts, runtime::self_pid()),
-            store: Store::new(opts.kind),
+            store: Store::new(opts.kind, opts.read_concurrency),
             heap,
         });
         registry::register(core.clone())?;

@@ -7,7 +7,7 @@
 //! name      u32 length + UTF-8 bytes
 //! type      u8       0 set, 1 ordered_set, 2 bag, 3 duplicate_bag
 //! access    u8       0 public, 1 protected, 2 private
-//! named     u8       0 or 1
+//! flags     u8       bit 0: named_table, bit 1: read_concurrency
 //! keypos    u32
 //! count     u64      number of objects
 //! objects   count terms
@@ -111,7 +111,7 @@ pub(crate) fn write(path: &Path, info: &Info, objs: &[Term]) -> Result<(), EtsEr
         Access::Protected => 1,
         Access::Private => 2,
     });
-    out.push(u8::from(info.named_table));
+    out.push(u8::from(info.named_table) | u8::from(info.read_concurrency) << 1);
     put_len(&mut out, info.keypos)?;
     out.extend_from_slice(&(objs.len() as u64).to_le_bytes());
     for o in objs {
@@ -245,7 +245,10 @@ pub(crate) fn read(path: &Path) -> Result<(Atom, Options, Vec<Term>), EtsError> 
         2 => Access::Private,
         _ => return Err(bad("unknown access mode")),
     };
-    let named = r.u8()? == 1;
+    let flags = r.u8()?;
+    if flags > 3 {
+        return Err(bad("unknown table flags"));
+    }
     let keypos = r.u32()? as usize;
     let count = r.u64()?;
     let mut objs = Vec::with_capacity((count as usize).min(body.len()));
@@ -255,8 +258,12 @@ pub(crate) fn read(path: &Path) -> Result<(Atom, Options, Vec<Term>), EtsError> 
     if r.pos != body.len() {
         return Err(bad("trailing bytes after the objects"));
     }
-    let mut opts = Options::new().kind(kind).access(access).keypos(keypos);
-    if named {
+    let mut opts = Options::new()
+        .kind(kind)
+        .access(access)
+        .keypos(keypos)
+        .read_concurrency(flags & 2 != 0);
+    if flags & 1 != 0 {
         opts = opts.named_table();
     }
     Ok((name, opts, objs))

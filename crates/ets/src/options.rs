@@ -48,6 +48,7 @@ pub struct Options {
     pub(crate) named: bool,
     pub(crate) keypos: usize,
     pub(crate) heir: Option<(Pid, Term)>,
+    pub(crate) read_concurrency: bool,
 }
 
 impl Default for Options {
@@ -58,6 +59,7 @@ impl Default for Options {
             named: false,
             keypos: 1,
             heir: None,
+            read_concurrency: false,
         }
     }
 }
@@ -118,6 +120,25 @@ impl Options {
     /// `named_table`: the table's name finds it through [`whereis`](crate::whereis).
     pub fn named_table(mut self) -> Self {
         self.named = true;
+        self
+    }
+
+    /// `{read_concurrency, true}`: reads get cheaper and scale across cores, switching
+    /// between reads and writes gets dearer, as in ETS. For tables read far more often than
+    /// written, such as a cache or a registry. While no one writes, a reader writes to no
+    /// cache line that a reader on another core also writes; the first write after reads
+    /// waits for the readers in progress and scans a 32 KiB table of them (a few
+    /// microseconds), and reads take the ordinary lock for a while after each such switch.
+    ///
+    /// ```
+    /// let t = ets::Table::new("names", ets::Options::set().read_concurrency(true))?;
+    /// t.insert(("bob", 1))?;
+    /// assert!(t.member("bob")?);
+    /// assert!(t.info()?.read_concurrency);
+    /// # Ok::<(), ets::EtsError>(())
+    /// ```
+    pub fn read_concurrency(mut self, on: bool) -> Self {
+        self.read_concurrency = on;
         self
     }
 

@@ -73,6 +73,8 @@ pub struct Info {
     pub heir: Option<Pid>,
     /// The key position (1 for typed tables, whose key is given by the record type).
     pub keypos: usize,
+    /// Whether reads are reader-biased (`read_concurrency`).
+    pub read_concurrency: bool,
     /// Objects stored.
     pub size: usize,
     /// Approximate bytes used (ETS reports words; we report bytes).
@@ -92,6 +94,7 @@ pub(crate) struct Meta {
     pub(crate) kind: TableType,
     pub(crate) access: Access,
     pub(crate) keypos: usize,
+    pub(crate) read_concurrency: bool,
     pub(crate) named: bool,
     /// The owner's pid number, read on every access check without taking the state lock.
     owner_id: AtomicU64,
@@ -113,6 +116,7 @@ impl Meta {
             kind: opts.kind,
             access: opts.access,
             keypos: opts.keypos,
+            read_concurrency: opts.read_concurrency,
             named: opts.named,
             owner_id: AtomicU64::new(owner.id()),
             deleted: AtomicBool::new(false),
@@ -273,6 +277,7 @@ pub(crate) fn info_of(t: &dyn AnyTable) -> Info {
         owner,
         heir,
         keypos: m.keypos,
+        read_concurrency: m.read_concurrency,
         size: t.size(),
         memory: t.memory(),
     }

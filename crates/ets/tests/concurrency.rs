@@ -41,9 +41,13 @@ fn whole(o: &Term) -> bool {
 
 #[test]
 fn writers_and_traversals_never_tear_or_fail() {
-    for (round, threads) in [2usize, 4, 8].into_iter().enumerate() {
+    let rounds = [2usize, 4, 8]
+        .into_iter()
+        .flat_map(|n| [(n, false), (n, true)]);
+    for (round, (threads, rc)) in rounds.enumerate() {
         for kind in KINDS {
-            let t = Table::new("torn", Options::new().kind(kind).public()).expect("new");
+            let opts = Options::new().kind(kind).public().read_concurrency(rc);
+            let t = Table::new("torn", opts).expect("new");
             together(threads, |i| {
                 if i % 2 == 0 {
                     for n in 0..2000i64 {
@@ -58,6 +62,9 @@ fn writers_and_traversals_never_tear_or_fail() {
                     }
                 } else {
                     for _ in 0..10 {
+                        for k in 0..300 {
+                            assert!(t.lookup(k).expect("lookup").iter().all(whole));
+                        }
                         assert!(t.tab2list().expect("tab2list").iter().all(whole));
                         let n = t.foldl(0, |n, o| {
                             assert!(whole(&o));
@@ -88,9 +95,10 @@ fn writers_and_traversals_never_tear_or_fail() {
 
 #[test]
 fn counters_lose_no_update() {
-    for threads in [2usize, 8, 16] {
+    for (threads, rc) in [(2usize, false), (8, true), (16, false), (16, true)] {
         for kind in [TableType::Set, TableType::OrderedSet] {
-            let t = Table::new("count", Options::new().kind(kind).public()).expect("new");
+            let opts = Options::new().kind(kind).public().read_concurrency(rc);
+            let t = Table::new("count", opts).expect("new");
             together(threads, |_| {
                 for n in 0..500 {
                     let default = Some(Term::tuple([Term::Int(0), Term::Int(0)]));

@@ -18,7 +18,11 @@ fn sorted(mut v: Vec<Term>) -> Vec<Term> {
 #[test]
 fn round_trip_keeps_objects_and_options() {
     let path = temp("round_trip");
-    let t = Table::new("saved", Options::bag().public().keypos(2)).expect("new");
+    let t = Table::new(
+        "saved",
+        Options::bag().public().keypos(2).read_concurrency(true),
+    )
+    .expect("new");
     let objs = vec![
         Term::from((atom!(a), 1, "text", 2.5)),
         Term::from((atom!(b), 1, Term::list([Term::Int(-3), Term::nil()]))),
@@ -37,6 +41,7 @@ fn round_trip_keeps_objects_and_options() {
     assert_eq!(info.kind, TableType::Bag);
     assert_eq!(info.protection, Access::Public);
     assert_eq!(info.keypos, 2);
+    assert!(info.read_concurrency);
     assert_eq!(info.owner, runtime::self_pid());
     assert_eq!(sorted(back.tab2list().expect("tab2list")), sorted(objs));
     assert_eq!(back.lookup(1).expect("lookup").len(), 2);

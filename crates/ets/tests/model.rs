@@ -315,8 +315,13 @@ fn check_contents(t: &Table, m: &Model) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-fn run(kind: TableType, ops: Vec<Op>) -> Result<(), TestCaseError> {
-    let t = Table::new("model", Options::new().kind(kind)).map_err(fail)?;
+/// Runs `ops` on a table of `kind` (reader-biased when `read_concurrency`) and on the model.
+fn run(kind: TableType, read_concurrency: bool, ops: Vec<Op>) -> Result<(), TestCaseError> {
+    let t = Table::new(
+        "model",
+        Options::new().kind(kind).read_concurrency(read_concurrency),
+    )
+    .map_err(fail)?;
     let mut m = Model {
         kind,
         entries: Vec::new(),
@@ -330,22 +335,22 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
 
     #[test]
-    fn set_matches_model(ops in prop::collection::vec(op(), 1..40)) {
-        run(TableType::Set, ops)?;
+    fn set_matches_model(rc in any::<bool>(), ops in prop::collection::vec(op(), 1..40)) {
+        run(TableType::Set, rc, ops)?;
     }
 
     #[test]
-    fn ordered_set_matches_model(ops in prop::collection::vec(op(), 1..40)) {
-        run(TableType::OrderedSet, ops)?;
+    fn ordered_set_matches_model(rc in any::<bool>(), ops in prop::collection::vec(op(), 1..40)) {
+        run(TableType::OrderedSet, rc, ops)?;
     }
 
     #[test]
-    fn bag_matches_model(ops in prop::collection::vec(op(), 1..40)) {
-        run(TableType::Bag, ops)?;
+    fn bag_matches_model(rc in any::<bool>(), ops in prop::collection::vec(op(), 1..40)) {
+        run(TableType::Bag, rc, ops)?;
     }
 
     #[test]
-    fn duplicate_bag_matches_model(ops in prop::collection::vec(op(), 1..40)) {
-        run(TableType::DuplicateBag, ops)?;
+    fn duplicate_bag_matches_model(rc in any::<bool>(), ops in prop::collection::vec(op(), 1..40)) {
+        run(TableType::DuplicateBag, rc, ops)?;
     }
 }

@@ -175,9 +175,13 @@ fn step(t: &TypedTable<Row>, m: &mut Model, op: Op) -> Result<(), TestCaseError>
     Ok(())
 }
 
-fn run(kind: TableType, ops: Vec<Op>) -> Result<(), TestCaseError> {
-    let t: TypedTable<Row> =
-        TypedTable::new("typed_model", Options::new().kind(kind)).map_err(fail)?;
+/// Runs `ops` on a table of `kind` (reader-biased when `read_concurrency`) and on the model.
+fn run(kind: TableType, read_concurrency: bool, ops: Vec<Op>) -> Result<(), TestCaseError> {
+    let t: TypedTable<Row> = TypedTable::new(
+        "typed_model",
+        Options::new().kind(kind).read_concurrency(read_concurrency),
+    )
+    .map_err(fail)?;
     let mut m = Model {
         kind,
         entries: Vec::new(),
@@ -191,22 +195,22 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
 
     #[test]
-    fn typed_set_matches_model(ops in prop::collection::vec(op(), 1..40)) {
-        run(TableType::Set, ops)?;
+    fn typed_set_matches_model(rc in any::<bool>(), ops in prop::collection::vec(op(), 1..40)) {
+        run(TableType::Set, rc, ops)?;
     }
 
     #[test]
-    fn typed_ordered_set_matches_model(ops in prop::collection::vec(op(), 1..40)) {
-        run(TableType::OrderedSet, ops)?;
+    fn typed_ordered_set_matches_model(rc in any::<bool>(), ops in prop::collection::vec(op(), 1..40)) {
+        run(TableType::OrderedSet, rc, ops)?;
     }
 
     #[test]
-    fn typed_bag_matches_model(ops in prop::collection::vec(op(), 1..40)) {
-        run(TableType::Bag, ops)?;
+    fn typed_bag_matches_model(rc in any::<bool>(), ops in prop::collection::vec(op(), 1..40)) {
+        run(TableType::Bag, rc, ops)?;
     }
 
     #[test]
-    fn typed_duplicate_bag_matches_model(ops in prop::collection::vec(op(), 1..40)) {
-        run(TableType::DuplicateBag, ops)?;
+    fn typed_duplicate_bag_matches_model(rc in any::<bool>(), ops in prop::collection::vec(op(), 1..40)) {
+        run(TableType::DuplicateBag, rc, ops)?;
     }
 }

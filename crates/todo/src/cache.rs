@@ -19,10 +19,11 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::Duration;
 
 use ets::{Options, TypedTable};
+
+use crate::name::ListName;
 use runtime::{
     CallError, Down, ExitReason, GenServer, Init, Message, Next, Pid, Ref, Reply, ReplyTo, Server,
     StartOpts, is_alive, monitor,
@@ -45,7 +46,7 @@ pub const LISTS_TABLE: &str = "todo_lists";
 pub const SERVER_SUPERVISOR: &str = "todo_server_supervisor";
 
 /// A row of the cache table: the name's hash (the key), the name, the server.
-pub(crate) type CacheRow = (u64, Arc<str>, Pid);
+pub(crate) type CacheRow = (u64, ListName, Pid);
 
 /// FNV-1a: quick for short names; a collision only sends a lookup to the cache process.
 fn name_hash(name: &str) -> u64 {
@@ -74,11 +75,17 @@ impl GenServer for CacheServer {
     type Continue = ();
 
     fn init(idle: Duration) -> Init<Self> {
-        let tables = TypedTable::new(CACHE_TABLE, Options::set().protected().named_table())
-            .and_then(|table| {
-                let lists = TypedTable::new(LISTS_TABLE, Options::set().public().named_table())?;
-                Ok((table, lists))
-            });
+        // Read on every request by every client and written only when a server starts or
+        // stops: `read_concurrency`, so that clients on different cores do not pass a shard
+        // lock's cache line back and forth.
+        let cache_opts = Options::set()
+            .protected()
+            .named_table()
+            .read_concurrency(true);
+        let tables = TypedTable::new(CACHE_TABLE, cache_opts).and_then(|table| {
+            let lists = TypedTable::new(LISTS_TABLE, Options::set().public().named_table())?;
+            Ok((table, lists))
+        });
         match tables {
             Ok((table, lists)) => Init::Ok(CacheServer {
                 table,
@@ -130,7 +137,7 @@ impl CacheServer {
         };
         // A live row of another name with the same hash stays (that name keeps its fast path).
         if row.is_none_or(|(_, n, p)| *n == *name || !is_alive(p)) {
-            let _ = self.table.insert((key, Arc::from(name.as_str()), pid));
+            let _ = self.table.insert((key, ListName::new(&name), pid));
         }
         let r = monitor(pid);
         self.monitors.insert(r, name);
@@ -204,7 +211,7 @@ fn call_cache(name: &str) -> Result<TodoServer, TodoError> {
         Some(Duration::from_secs(30)),
     );
     match r {
-        Ok(Ok(pid)) => Ok(TodoServer::new(Arc::from(name), pid)),
+        Ok(Ok(pid)) => Ok(TodoServer::new(ListName::new(name), pid)),
         Ok(Err(e)) => Err(e),
         Err(reason) => Err(TodoError::Unavailable {
             list: name.to_owned(),
@@ -263,7 +270,7 @@ impl Cache {
             return Err(TodoError::EmptyName);
         }
         match ProcessRegistry::whereis_via_call(&Key::TodoServer(name.to_owned())) {
-            Ok(Some(pid)) => Ok(TodoServer::new(Arc::from(name), pid)),
+            Ok(Some(pid)) => Ok(TodoServer::new(ListName::new(name), pid)),
             Ok(None) => call_cache(name),
             Err(reason) => Err(TodoError::Unavailable {
                 list: name.to_owned(),

@@ -20,6 +20,7 @@ mod database;
 mod date;
 mod format;
 mod list;
+mod name;
 mod registry;
 mod server;
 mod system;

@@ -64,7 +64,12 @@ impl GenServer for RegistryServer {
     type Continue = ();
 
     fn init(_: ()) -> Init<Self> {
-        match TypedTable::new(REGISTRY_TABLE, Options::set().protected().named_table()) {
+        // Read by every lookup, written on registration and death only (see the cache's table).
+        let opts = Options::set()
+            .protected()
+            .named_table()
+            .read_concurrency(true);
+        match TypedTable::new(REGISTRY_TABLE, opts) {
             Ok(table) => Init::Ok(RegistryServer {
                 table,
                 monitors: HashMap::new(),

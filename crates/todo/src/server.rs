@@ -26,6 +26,8 @@ use std::sync::mpsc::{RecvTimeoutError, SyncSender, sync_channel};
 use std::time::Duration;
 
 use ets::TypedTable;
+
+use crate::name::ListName;
 use runtime::{
     CallError, Down, ExitReason, GenServer, Init, Message, Next, Pid, Ref, Reply, ReplyTo, Server,
     StartError, StartOpts, monitor, self_pid,
@@ -339,12 +341,12 @@ impl TodoServerState {
 /// A handle to the server of one list (from [`Cache::server_process`](crate::Cache)).
 #[derive(Clone, Debug, PartialEq)]
 pub struct TodoServer {
-    name: Arc<str>,
+    name: ListName,
     server: Server<TodoServerState>,
 }
 
 impl TodoServer {
-    pub(crate) fn new(name: Arc<str>, pid: Pid) -> Self {
+    pub(crate) fn new(name: ListName, pid: Pid) -> Self {
         TodoServer {
             name,
             server: Server::from_pid(pid),

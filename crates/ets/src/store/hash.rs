@@ -9,13 +9,12 @@
 
 use std::hash::Hash;
 
-use crossbeam::utils::CachePadded;
-use parking_lot::{RwLock, RwLockWriteGuard};
-
 use super::Objs;
+use super::lock::{ShardLock, WriteGuard};
 use super::probe::Probe;
 use crate::hash::hash_one;
 use crate::options::TableType;
+use crossbeam::utils::CachePadded;
 
 struct Shard<K, O> {
     t: Probe<K, Objs<O>>,
@@ -31,7 +30,7 @@ pub(crate) struct HashCursor {
     pub(crate) bucket: usize,
 }
 
-type Shards<K, O> = Box<[CachePadded<RwLock<Shard<K, O>>>]>;
+type Shards<K, O> = Box<[CachePadded<ShardLock<Shard<K, O>>>]>;
 
 pub(crate) struct HashStore<K, O> {
     shards: Shards<K, O>,
@@ -45,14 +44,18 @@ fn shard_count() -> usize {
 }
 
 impl<K: Hash + Eq + Clone, O: Clone + PartialEq> HashStore<K, O> {
-    pub(crate) fn new(kind: TableType) -> Self {
+    /// A store of `kind`; `read_concurrency` makes its shard locks reader-biased.
+    pub(crate) fn new(kind: TableType, read_concurrency: bool) -> Self {
         HashStore {
             shards: (0..shard_count())
                 .map(|_| {
-                    CachePadded::new(RwLock::new(Shard {
-                        t: Probe::new(),
-                        objects: 0,
-                    }))
+                    CachePadded::new(ShardLock::new(
+                        Shard {
+                            t: Probe::new(),
+                            objects: 0,
+                        },
+                        read_concurrency,
+                    ))
                 })
                 .collect(),
             kind,
@@ -119,7 +122,7 @@ impl<K: Hash + Eq + Clone, O: Clone + PartialEq> HashStore<K, O> {
 
     /// Write-locks the shards of `hashes` in ascending index order. Returns the guards and, for
     /// each hash, the position of its guard.
-    fn lock_all_of(&self, hashes: &[u64]) -> (Vec<RwLockWriteGuard<'_, Shard<K, O>>>, Vec<usize>) {
+    fn lock_all_of(&self, hashes: &[u64]) -> (Vec<WriteGuard<'_, Shard<K, O>>>, Vec<usize>) {
         let mut idx: Vec<usize> = hashes.iter().map(|&h| self.shard_index(h)).collect();
         let mut order = idx.clone();
         order.sort_unstable();
@@ -271,7 +274,7 @@ impl<K: Hash + Eq + Clone, O: Clone + PartialEq> HashStore<K, O> {
                         .sum::<usize>()
             })
             .sum::<usize>()
-            + self.shards.len() * std::mem::size_of::<CachePadded<RwLock<Shard<K, O>>>>()
+            + self.shards.len() * std::mem::size_of::<CachePadded<ShardLock<Shard<K, O>>>>()
     }
 
     /// The first key in the table's internal order.

@@ -5,6 +5,7 @@
 //! (set, bag, duplicate_bag) and the ordered store (ordered_set) behind one interface.
 
 pub(crate) mod hash;
+mod lock;
 pub(crate) mod ordered;
 mod probe;
 
@@ -132,10 +133,12 @@ pub(crate) enum Store<X: Keys, O> {
 }
 
 impl<X: Keys, O: Clone + PartialEq> Store<X, O> {
-    pub(crate) fn new(kind: TableType) -> Self {
+    pub(crate) fn new(kind: TableType, read_concurrency: bool) -> Self {
         match kind {
-            TableType::OrderedSet => Store::Ordered(OrderedStore::new(X::IDENTICAL)),
-            _ => Store::Hash(HashStore::new(kind)),
+            TableType::OrderedSet => {
+                Store::Ordered(OrderedStore::new(X::IDENTICAL, read_concurrency))
+            }
+            _ => Store::Hash(HashStore::new(kind, read_concurrency)),
         }
     }
 

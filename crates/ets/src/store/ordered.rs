@@ -32,7 +32,8 @@ use std::sync::atomic::{AtomicPtr, Ordering};
 use crossbeam::utils::CachePadded;
 
 use super::Identical;
-use parking_lot::{Mutex, RwLock, RwLockWriteGuard};
+use super::lock::ShardLock;
+use parking_lot::Mutex;
 
 /// The most leaves a table is split into.
 pub(crate) const MAX_LEAVES: usize = 64;
@@ -54,14 +55,17 @@ struct LeafData<K, O> {
     map: BTreeMap<K, O>,
 }
 
-type Leaf<K, O> = CachePadded<RwLock<LeafData<K, O>>>;
+type Leaf<K, O> = CachePadded<ShardLock<LeafData<K, O>>>;
 
-fn new_leaf<K, O>(map: BTreeMap<K, O>) -> Arc<Leaf<K, O>> {
-    Arc::new(CachePadded::new(RwLock::new(LeafData {
-        valid: true,
-        stat: 0,
-        map,
-    })))
+fn new_leaf<K, O>(map: BTreeMap<K, O>, read_concurrency: bool) -> Arc<Leaf<K, O>> {
+    Arc::new(CachePadded::new(ShardLock::new(
+        LeafData {
+            valid: true,
+            stat: 0,
+            map,
+        },
+        read_concurrency,
+    )))
 }
 
 /// `old`'s pairs and `new`'s, as one B-tree built in bulk. As in a sequence of inserts, the
@@ -112,6 +116,8 @@ pub(crate) struct OrderedStore<K, O> {
     /// equal but are not identical: inserting `{1.0, x}` over `{1, y}` must store the new key,
     /// which `BTreeMap::insert` alone would not do.
     identical: Option<Identical<K>>,
+    /// Whether leaf locks are reader-biased (ETS's `read_concurrency`).
+    read_concurrency: bool,
     /// Serialises splits; also owns every route ever published (the current one is last).
     // Boxed so that a route keeps its address when the vector grows: readers hold pointers.
     #[allow(clippy::vec_box)]
@@ -124,18 +130,20 @@ unsafe impl<K: Send + Sync, O: Send + Sync> Send for OrderedStore<K, O> {}
 // SAFETY: as above.
 unsafe impl<K: Send + Sync, O: Send + Sync> Sync for OrderedStore<K, O> {}
 
-type WriteGuard<'a, K, O> = RwLockWriteGuard<'a, LeafData<K, O>>;
+type WriteGuard<'a, K, O> = super::lock::WriteGuard<'a, LeafData<K, O>>;
 
 impl<K: Ord + Clone, O: Clone + PartialEq> OrderedStore<K, O> {
-    pub(crate) fn new(identical: Option<Identical<K>>) -> Self {
+    /// An empty store; `read_concurrency` makes its leaf locks reader-biased.
+    pub(crate) fn new(identical: Option<Identical<K>>, read_concurrency: bool) -> Self {
         let mut first = Box::new(Route {
             bounds: Vec::new(),
-            leaves: vec![new_leaf(BTreeMap::new())],
+            leaves: vec![new_leaf(BTreeMap::new(), read_concurrency)],
         });
         let ptr: *mut Route<K, O> = &mut *first;
         OrderedStore {
             route: AtomicPtr::new(ptr),
             identical,
+            read_concurrency,
             routes: Mutex::new(vec![first]),
         }
     }
@@ -224,8 +232,8 @@ impl<K: Ord + Clone, O: Clone + PartialEq> OrderedStore<K, O> {
         let mut bounds = current.bounds.clone();
         bounds.insert(i, median);
         let mut leaves = current.leaves.clone();
-        leaves[i] = new_leaf(lower);
-        leaves.insert(i + 1, new_leaf(upper));
+        leaves[i] = new_leaf(lower, self.read_concurrency);
+        leaves.insert(i + 1, new_leaf(upper, self.read_concurrency));
         let mut next = Box::new(Route { bounds, leaves });
         let ptr: *mut Route<K, O> = &mut *next;
         routes.push(next);
@@ -596,7 +604,7 @@ mod tests {
             probes in prop::collection::vec(0u32..3100, 1..20),
             budget in 1usize..40,
         ) {
-            let s: OrderedStore<u32, u32> = OrderedStore::new(None);
+            let s: OrderedStore<u32, u32> = OrderedStore::new(None, false);
             let mut m = BTreeMap::new();
             s.insert_many(prefill.iter().map(|&k| (k, k)).collect());
             m.extend(prefill.iter().map(|&k| (k, k)));
@@ -644,7 +652,7 @@ mod tests {
 
     #[test]
     fn contention_splits_a_leaf() {
-        let s: OrderedStore<u32, u32> = OrderedStore::new(None);
+        let s: OrderedStore<u32, u32> = OrderedStore::new(None, false);
         s.insert_many((0..1000).map(|k| (k, k)).collect());
         s.split_everything();
         assert!(s.leaves() > 1, "a big leaf splits");
