@@ -22,11 +22,17 @@
 //! it), or the reader sees the bias off (and takes the slow path): never neither.
 //!
 //! Lock order: a thread holds at most the locks of one table's shards or leaves at a time, and
-//! several of them only in index or key order (see `hash.rs` and `ordered.rs`). A slot of the
-//! visible-reader table is never waited for by its own thread: a reader whose slot is taken
-//! (by itself for another lock, or by another thread) takes the slow path instead.
+//! several of them only in index or key order (see `hash.rs` and `ordered.rs`). A reader never
+//! waits for a slot: one whose slot is taken (by itself for another lock, or by another
+//! thread) takes the slow path instead. As with any reader-writer lock, a thread must never
+//! lock again a lock it holds: a writer would wait for that thread's own slot, or its own
+//! shared hold, forever.
+//!
+//! A new lock starts unbiased, and the first read turns the bias on: a table that is only
+//! written (a bulk load) never pays for a revocation.
 
 use std::cell::{Cell, UnsafeCell};
+use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -59,16 +65,19 @@ fn slot_for(addr: usize) -> &'static AtomicUsize {
     let token = TOKEN.with(|t| {
         let mut v = t.get();
         if v == 0 {
+            // Spread consecutive thread numbers over the whole word (the constant is 2^64 over
+            // the golden ratio, truncated to `usize` on narrower targets).
             v = NEXT_TOKEN
                 .fetch_add(1, Ordering::Relaxed)
-                .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+                .wrapping_mul(0x9E37_79B9_7F4A_7C15_u64 as usize)
                 | 1;
             t.set(v);
         }
         v
     });
-    let h = (token ^ addr).wrapping_mul(0xD6E8_FEB8_6659_FD93);
-    &VISIBLE.0[h >> (usize::BITS - SLOT_BITS)]
+    let h = ((token ^ addr) as u64).wrapping_mul(0xD6E8_FEB8_6659_FD93);
+    // The top bits: below `SLOTS`, so the cast is lossless.
+    &VISIBLE.0[(h >> (u64::BITS - SLOT_BITS)) as usize]
 }
 
 /// Nanoseconds since the first call (the bias's inhibition clock).
@@ -99,7 +108,8 @@ impl<T> ShardLock<T> {
     pub(crate) fn new(value: T, read_concurrency: bool) -> Self {
         ShardLock {
             raw: RawRwLock::INIT,
-            bias: AtomicBool::new(read_concurrency),
+            // Off until the first read (with `inhibit_until` 0, that read turns it on).
+            bias: AtomicBool::new(false),
             read_concurrency,
             inhibit_until: AtomicU64::new(0),
             data: UnsafeCell::new(value),
@@ -125,6 +135,7 @@ impl<T> ShardLock<T> {
                     return ReadGuard {
                         lock: self,
                         slot: Some(slot),
+                        _not_send: PhantomData,
                     };
                 }
                 slot.store(0, Ordering::Release);
@@ -141,6 +152,7 @@ impl<T> ShardLock<T> {
         ReadGuard {
             lock: self,
             slot: None,
+            _not_send: PhantomData,
         }
     }
 
@@ -149,17 +161,24 @@ impl<T> ShardLock<T> {
     pub(crate) fn write(&self) -> WriteGuard<'_, T> {
         self.raw.lock_exclusive();
         self.revoke_if_biased();
-        WriteGuard { lock: self }
+        WriteGuard {
+            lock: self,
+            _not_send: PhantomData,
+        }
     }
 
-    /// Locks for writing if no one holds the underlying lock; does not wait for it.
+    /// Locks for writing if no one holds the underlying lock; does not wait for it, but may
+    /// wait for biased readers to leave (as long as it takes them to copy an object out).
     #[inline]
     pub(crate) fn try_write(&self) -> Option<WriteGuard<'_, T>> {
         if !self.raw.try_lock_exclusive() {
             return None;
         }
         self.revoke_if_biased();
-        Some(WriteGuard { lock: self })
+        Some(WriteGuard {
+            lock: self,
+            _not_send: PhantomData,
+        })
     }
 
     /// With `raw` held exclusively: turns the bias off and waits for the readers that came in
@@ -179,13 +198,16 @@ impl<T> ShardLock<T> {
         for slot in &VISIBLE.0 {
             let mut spins: u32 = 0;
             while slot.load(Ordering::SeqCst) == addr {
-                // A reader holds it only while copying an object out; if it was preempted
-                // there, let it run.
-                spins = spins.wrapping_add(1);
-                if spins.is_multiple_of(64) {
+                // A reader holds it only while copying an object out. If it was preempted
+                // there, let it run: yield, and past a few hundred tries sleep, so as not to
+                // burn the core the reader needs while this writer holds the lock.
+                spins = spins.saturating_add(1);
+                if spins < 64 {
+                    std::hint::spin_loop();
+                } else if spins < 512 {
                     std::thread::yield_now();
                 } else {
-                    std::hint::spin_loop();
+                    std::thread::sleep(std::time::Duration::from_micros(20));
                 }
             }
         }
@@ -201,6 +223,8 @@ impl<T> ShardLock<T> {
 /// Shared access; see [`ShardLock::read`].
 pub(crate) struct ReadGuard<'a, T> {
     lock: &'a ShardLock<T>,
+    /// Not `Send`, as a lock guard: it must be released by the thread that took it.
+    _not_send: PhantomData<*const ()>,
     /// The visible-reader slot this reader holds, or `None` if it holds the underlying lock.
     slot: Option<&'static AtomicUsize>,
 }
@@ -229,6 +253,7 @@ impl<T> Drop for ReadGuard<'_, T> {
 /// Exclusive access; see [`ShardLock::write`].
 pub(crate) struct WriteGuard<'a, T> {
     lock: &'a ShardLock<T>,
+    _not_send: PhantomData<*const ()>,
 }
 
 impl<T> Deref for WriteGuard<'_, T> {
@@ -260,6 +285,7 @@ impl<T> Drop for WriteGuard<'_, T> {
 mod tests {
     use super::*;
     use std::sync::Arc;
+    use std::sync::atomic::AtomicBool;
 
     /// Readers on both paths and writers on one lock: a writer's two-step change is never seen
     /// half done, and no increment is lost. Run with and without the bias, many times.
@@ -302,15 +328,17 @@ mod tests {
         }
     }
 
-    /// A writer revokes the bias, and a reader turns it back on once the inhibition is over.
+    /// The first read turns the bias on, a writer revokes it, and a reader turns it back on
+    /// once the inhibition is over.
     #[test]
     fn the_bias_goes_off_for_a_write_and_comes_back() {
         let lock = ShardLock::new(0u32, true);
-        assert!(lock.bias.load(Ordering::Relaxed));
-        {
-            let g = lock.read();
-            assert!(g.slot.is_some(), "a biased read takes a slot");
-        }
+        assert!(!lock.bias.load(Ordering::Relaxed), "off until read");
+        drop(lock.read());
+        assert!(
+            lock.bias.load(Ordering::Relaxed),
+            "the first read turns it on"
+        );
         *lock.write() += 1;
         assert!(!lock.bias.load(Ordering::Relaxed));
         // Readers take the slow path until the inhibition ends, then one turns the bias on.
@@ -328,5 +356,77 @@ mod tests {
         assert!(plain.read().slot.is_none());
         *plain.write() += 1;
         assert!(!plain.bias.load(Ordering::Relaxed));
+    }
+
+    /// Every write revokes a bias while a reader is inside through its slot, and no reader
+    /// ever sees a write half done. (Writers in a burst, as in the test above, mostly find the
+    /// bias already off: here each write waits until the bias is back and a reader is in.)
+    #[test]
+    fn writes_revoke_a_bias_that_readers_are_using() {
+        const WORDS: usize = 16;
+        let lock = Arc::new(ShardLock::new([0u64; WORDS], true));
+        let stop = Arc::new(AtomicBool::new(false));
+        // Readers inside through their slot right now.
+        let inside = Arc::new(AtomicUsize::new(0));
+        let readers: Vec<_> = (0..3)
+            .map(|_| {
+                let (lock, stop, inside) = (lock.clone(), stop.clone(), inside.clone());
+                std::thread::spawn(move || {
+                    let mut torn = 0u64;
+                    while !stop.load(Ordering::Relaxed) {
+                        let g = lock.read();
+                        let fast = g.slot.is_some();
+                        if fast {
+                            inside.fetch_add(1, Ordering::SeqCst);
+                        }
+                        let p = g.as_ptr();
+                        for i in 0..WORDS {
+                            std::hint::spin_loop();
+                            // SAFETY: `p` points to the guarded array, `i` is in bounds;
+                            // volatile, so that each word is read from memory in turn.
+                            let (a, b) = unsafe {
+                                (
+                                    std::ptr::read_volatile(p),
+                                    std::ptr::read_volatile(p.add(i)),
+                                )
+                            };
+                            torn += u64::from(a != b);
+                        }
+                        if fast {
+                            inside.fetch_sub(1, Ordering::SeqCst);
+                        }
+                    }
+                    torn
+                })
+            })
+            .collect();
+        let mut met = 0;
+        for n in 1..=300u64 {
+            {
+                let mut g = lock.write();
+                let p = g.as_mut_ptr();
+                for i in 0..WORDS {
+                    // SAFETY: as above, through the write guard.
+                    unsafe { std::ptr::write_volatile(p.add(i), n) };
+                    std::hint::spin_loop();
+                }
+            }
+            // Until a slow reader has turned the bias back on and a reader is in through its
+            // slot, so that the next write has one to wait for.
+            let deadline = Instant::now() + std::time::Duration::from_millis(50);
+            while !(lock.bias.load(Ordering::SeqCst) && inside.load(Ordering::SeqCst) > 0)
+                && Instant::now() < deadline
+            {
+                std::hint::spin_loop();
+            }
+            met += u32::from(inside.load(Ordering::SeqCst) > 0);
+        }
+        stop.store(true, Ordering::Relaxed);
+        let torn: u64 = readers.into_iter().map(|r| r.join().expect("reader")).sum();
+        assert_eq!(torn, 0, "a reader saw a write half done");
+        assert!(
+            met > 0,
+            "no write ever met a reader inside through its slot"
+        );
     }
 }
