@@ -43,6 +43,7 @@ use std::io::{self, Write};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use runtime::{
@@ -63,11 +64,13 @@ use crate::registry::{Key, ProcessRegistry};
 /// which slows the commits running meanwhile: at 32 MiB a busy system checkpointed every couple
 /// of seconds and its p99 write latency doubled; 128 MiB keeps checkpoints rare, at the price of
 /// replaying up to that much log per worker at a start after a crash.
-static LOG_ROTATE_BYTES: std::sync::atomic::AtomicU64 =
-    std::sync::atomic::AtomicU64::new(128 << 20);
+static LOG_ROTATE_BYTES: AtomicU64 = AtomicU64::new(128 << 20);
+
+/// Fresh logs still to fail ([`Database::fail_fresh_logs`]).
+static FAIL_FRESH_LOGS: AtomicUsize = AtomicUsize::new(0);
 
 fn log_rotate_bytes() -> u64 {
-    LOG_ROTATE_BYTES.load(std::sync::atomic::Ordering::Relaxed)
+    LOG_ROTATE_BYTES.load(Ordering::Relaxed)
 }
 /// A log is preallocated with zeros this much at a time (4 MiB, less for a small rotation
 /// size): when it is created, and whenever a batch would pass the preallocated end.
@@ -216,9 +219,11 @@ pub(crate) struct DbWorker {
     /// Set by `terminate`: no rotation or new helper from then on.
     stopping: bool,
     /// A rotation could not make its fresh log: records go on into the renamed (old) log's
-    /// file, so no checkpoint may remove that file; the next start replays it.
+    /// file, so no checkpoint may remove that file until a fresh log is made (tried again at
+    /// `checkpoint_retry`); a start meanwhile replays it.
     appending_to_old: bool,
-    /// After a failed checkpoint, when to try again (at a rotation point, see `rotate`).
+    /// After a failed checkpoint or fresh log, when to try again (at a rotation point, see
+    /// `rotate`).
     checkpoint_retry: Option<Instant>,
     log: File,
     log_len: u64,
@@ -267,8 +272,8 @@ fn write_snapshot(
     bytes: &[u8],
     durable: bool,
 ) -> Result<(), String> {
-    static NEXT_TMP: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let n = NEXT_TMP.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    static NEXT_TMP: AtomicU64 = AtomicU64::new(0);
+    let n = NEXT_TMP.fetch_add(1, Ordering::Relaxed);
     let path = dir.join(file_name(name));
     let tmp = dir.join(format!("{}.w{worker}.{n}.tmp", file_name(name)));
     let mut f = File::create(&tmp).map_err(|e| io_err("create", &tmp, e))?;
@@ -726,15 +731,30 @@ impl DbWorker {
         let current = log_path(&self.dir, self.index);
         // An old log that cannot be looked at counts as there: never rename over it.
         if old.try_exists().unwrap_or(true) {
-            // A checkpoint failed: the old log holds records that may not be in durable
-            // snapshots. Checkpoint it again, with every snapshot held (they include the old
-            // log's lists, each in a version at least as new and durable in a log), unless
-            // records still go into it; a rotation proper comes at the next commit.
-            let due = self.checkpoint_retry.is_some_and(|t| Instant::now() >= t);
-            if due && !self.appending_to_old {
+            // Either a checkpoint failed, and the old log holds records that may not be in
+            // durable snapshots, or a rotation could not make its fresh log, and records still
+            // go into the old log's file. Once the retry is due, try again what failed: the
+            // checkpoint, with every snapshot held (they include the old log's lists, each in
+            // a version at least as new and durable in a log), or the fresh log and then the
+            // checkpoint. A rotation proper comes at a later commit.
+            if self.checkpoint_retry.is_none_or(|t| Instant::now() < t) {
+                return;
+            }
+            self.checkpoint_retry = None;
+            if !self.appending_to_old {
                 // No rename: the checkpoint checks its ownership before each file itself.
-                self.checkpoint_retry = None;
                 self.start_checkpoint(old);
+                return;
+            }
+            let Some(files) = owned(&self.dir, self.index, self.generation) else {
+                return;
+            };
+            if self.switch_to_fresh_log(&current) {
+                self.appending_to_old = false;
+                drop(files);
+                self.start_checkpoint(old);
+            } else {
+                self.checkpoint_retry = Some(Instant::now() + CHECKPOINT_RETRY);
             }
             return;
         }
@@ -745,33 +765,51 @@ impl DbWorker {
         if fs::rename(&current, &old).is_err() {
             return;
         }
-        // The prepared log if there is one (renamed into place: a crash between the two
-        // renames leaves it as `next`, which recovery replays last), else a new one made here.
-        let fresh = match self.next_log.take() {
-            Some(f) => fs::rename(next_log_path(&self.dir, self.index), &current)
-                .and_then(|()| {
-                    let len = f.metadata()?.len();
-                    Ok((f, len))
-                })
-                .map_err(|e| io_err("rename", &current, e)),
-            None => open_log(&self.dir, self.index),
+        if !self.switch_to_fresh_log(&current) {
+            // Records go on into the renamed log's file (`self.log` is still open), which no
+            // checkpoint may remove; the fresh log is tried again a second later, and a start
+            // meanwhile replays the file as the old log.
+            self.appending_to_old = true;
+            self.checkpoint_retry = Some(Instant::now() + CHECKPOINT_RETRY);
+            return;
+        }
+        drop(files);
+        self.start_checkpoint(old);
+    }
+
+    /// Makes `current` (where no log is now) a fresh log and appends to it from now on: the
+    /// prepared log if there is one (renamed into place: a crash between the rotation's two
+    /// renames leaves it as `next`, which recovery replays last), else a new one made here.
+    /// False, with the reason logged, if that fails. Called under [`OWNERS`].
+    fn switch_to_fresh_log(&mut self, current: &Path) -> bool {
+        let fresh = if FAIL_FRESH_LOGS
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
+            .is_ok()
+        {
+            Err(format!("{}: injected failure", current.display()))
+        } else {
+            match self.next_log.take() {
+                Some(f) => fs::rename(next_log_path(&self.dir, self.index), current)
+                    .and_then(|()| {
+                        let len = f.metadata()?.len();
+                        Ok((f, len))
+                    })
+                    .map_err(|e| io_err("rename", current, e)),
+                None => open_log(&self.dir, self.index),
+            }
         };
         match fresh {
             Ok((f, alloc)) => {
                 self.log = f;
                 self.log_len = 0;
                 self.log_alloc = alloc;
+                true
             }
             Err(e) => {
-                // Records go on into the renamed log's file (`self.log` is still open); the
-                // next start replays it as the old log.
                 eprintln!("todo: database worker {}: {e}", self.index);
-                self.appending_to_old = true;
-                return;
+                false
             }
         }
-        drop(files);
-        self.start_checkpoint(old);
     }
 
     /// Hands the snapshots held to a checkpoint process, which writes them to their files,
@@ -810,8 +848,8 @@ impl DbWorker {
         if self.next_log.is_some() || self.preparer.is_some() || self.stopping {
             return;
         }
-        static NEXT_TMP: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let n = NEXT_TMP.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        static NEXT_TMP: AtomicU64 = AtomicU64::new(0);
+        let n = NEXT_TMP.fetch_add(1, Ordering::Relaxed);
         let (dir, index, generation, me) =
             (self.dir.clone(), self.index, self.generation, self_pid());
         let tmp = dir.join(format!("wal-{index}.next.w{index}.{n}.tmp"));
@@ -856,10 +894,10 @@ fn worker_for(name: &str, workers: usize) -> usize {
 }
 
 /// The number of workers of the running database (set when it starts).
-static WORKERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(3);
+static WORKERS: AtomicUsize = AtomicUsize::new(3);
 
 fn worker(name: &str) -> Result<Server<DbWorker>, DbError> {
-    let n = worker_for(name, WORKERS.load(std::sync::atomic::Ordering::Relaxed));
+    let n = worker_for(name, WORKERS.load(Ordering::Relaxed));
     ProcessRegistry::whereis(&Key::DatabaseWorker(n))
         .map(Server::from_pid)
         .ok_or(DbError::Unavailable(CallError::NoProc))
@@ -871,7 +909,7 @@ impl Database {
     pub fn child_spec(config: DbConfig) -> ChildSpec {
         ChildSpec::supervisor("database", move || {
             let workers = config.workers.max(1);
-            WORKERS.store(workers, std::sync::atomic::Ordering::Relaxed);
+            WORKERS.store(workers, Ordering::Relaxed);
             let children = (1..=workers)
                 .map(|index| {
                     let dir = config.dir.clone();
@@ -945,11 +983,18 @@ impl Database {
         Ok(names)
     }
 
+    /// Test hook: the next `n` rotations of any worker fail to make their fresh log, as on a
+    /// full disk. Not part of the API.
+    #[doc(hidden)]
+    pub fn fail_fresh_logs(n: usize) {
+        FAIL_FRESH_LOGS.store(n, Ordering::Relaxed);
+    }
+
     /// Test hook: the log size past which the workers of this program rotate their logs
     /// (128 MiB by default), from now on. Not part of the API.
     #[doc(hidden)]
     pub fn set_log_rotation(bytes: u64) {
-        LOG_ROTATE_BYTES.store(bytes.max(4096), std::sync::atomic::Ordering::Relaxed);
+        LOG_ROTATE_BYTES.store(bytes.max(4096), Ordering::Relaxed);
     }
 
     /// The worker pid serving `name` now.
@@ -971,11 +1016,11 @@ mod tests {
 
     /// A log of three records (a v1, b v1, a v2) cut at `cut` bytes, then recovered.
     fn recover_cut(cut: impl Fn(usize, usize) -> usize) -> (PathBuf, usize) {
-        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        static N: AtomicUsize = AtomicUsize::new(0);
         let dir = std::env::temp_dir().join(format!(
             "todo-wal-{}-{}",
             std::process::id(),
-            N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            N.fetch_add(1, Ordering::Relaxed)
         ));
         fs::create_dir_all(&dir).unwrap();
         let mut log = Vec::new();

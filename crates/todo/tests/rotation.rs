@@ -100,6 +100,25 @@ fn logs_rotate_and_checkpoint_without_losing_a_write() {
     system.stop().unwrap();
 }
 
+/// Adds entries `"{n} {title}"` to `server`, counting them in `n`, while `go_on()`; fails with
+/// `what` if that takes more than 30 seconds.
+fn add_while(
+    server: &todo::TodoServer,
+    n: &mut usize,
+    title: &str,
+    what: &str,
+    mut go_on: impl FnMut() -> bool,
+) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while go_on() {
+        assert!(std::time::Instant::now() < deadline, "{what}");
+        server
+            .add_entry(date("2018-12-19"), format!("{n} {title}"))
+            .unwrap();
+        *n += 1;
+    }
+}
+
 /// Whether any worker has an old log (a checkpoint not done).
 fn old_logs(dir: &std::path::Path) -> bool {
     std::fs::read_dir(dir)
@@ -136,17 +155,13 @@ fn a_failed_checkpoint_is_tried_again_once_the_disk_lets_it() {
     assert!(old_logs(&dir), "the failed checkpoint keeps the old log");
     std::fs::remove_dir_all(&obstacle).unwrap();
     let mut n = 300;
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while old_logs(&dir) || !obstacle.is_file() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the checkpoint was never tried again"
-        );
-        server
-            .add_entry(date("2018-12-19"), format!("{n} {title}"))
-            .unwrap();
-        n += 1;
-    }
+    add_while(
+        &server,
+        &mut n,
+        &title,
+        "the checkpoint was never tried again",
+        || old_logs(&dir) || !obstacle.is_file(),
+    );
     system.stop().unwrap();
     let system = start(&dir);
     let entries = Cache::server_process("blocked")
@@ -154,5 +169,42 @@ fn a_failed_checkpoint_is_tried_again_once_the_disk_lets_it() {
         .entries(date("2018-12-19"))
         .unwrap();
     assert_eq!(entries.len(), n + 1, "every acknowledged entry is there");
+    system.stop().unwrap();
+}
+
+#[test]
+fn a_rotation_that_cannot_make_its_fresh_log_tries_again() {
+    // The first rotations fail to make their fresh log, as on a full disk: records go on into
+    // the renamed (old) log, which must then outlive every checkpoint. A second later a
+    // rotation point makes the fresh log, checkpoints the old one, and removes it, with no
+    // restart; every acknowledged entry is there after one.
+    let _x = exclusive();
+    Database::set_log_rotation(64 << 10);
+    let dir = data_dir("fresh");
+    let system = start(&dir);
+    let server = Cache::server_process("stuck").unwrap();
+    let title = "z".repeat(100);
+    Database::fail_fresh_logs(2);
+    let mut n = 0;
+    // Until the rotation has failed: the old log is there.
+    add_while(&server, &mut n, &title, "no rotation happened", || {
+        !old_logs(&dir)
+    });
+    // Then until both injected failures are used and the retry succeeded: the old log goes.
+    add_while(
+        &server,
+        &mut n,
+        &title,
+        "the fresh log was never tried again",
+        || old_logs(&dir),
+    );
+    Database::fail_fresh_logs(0);
+    system.stop().unwrap();
+    let system = start(&dir);
+    let entries = Cache::server_process("stuck")
+        .unwrap()
+        .entries(date("2018-12-19"))
+        .unwrap();
+    assert_eq!(entries.len(), n, "every acknowledged entry is there");
     system.stop().unwrap();
 }
