@@ -1,5 +1,6 @@
 //! The public API: pool configuration, the pools' supervision tree, the `Pool` handle.
 
+use std::cell::Cell;
 use std::fmt;
 use std::ops::Deref;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
@@ -306,6 +307,13 @@ pub struct Pool {
     server: Server<PoolServer>,
 }
 
+thread_local! {
+    /// Whether the last checkout made on this thread (by the process running on it) waited in
+    /// a queue. Only a hint for how to wait (see `checkout_with`); stale values cost nothing
+    /// but one spin or one wake-up.
+    static QUEUED_LAST: Cell<bool> = const { Cell::new(false) };
+}
+
 impl Pool {
     /// The pool called `name` (looked up at each request, so it follows restarts).
     pub fn named(name: &str) -> Pool {
@@ -332,11 +340,23 @@ impl Pool {
 
     fn checkout_with(&self, block: bool, timeout: Duration) -> Result<Pid, CheckoutError> {
         let cref = make_ref();
+        if block && QUEUED_LAST.get() {
+            // The last checkout of this process waited in the queue, so this one likely will
+            // too: park at once rather than spin on a core the pool's other clients need.
+            runtime::expect_long_wait();
+        }
         match self
             .server
             .call_timeout(PoolCall::Checkout { cref, block }, Some(timeout))
         {
-            Ok(PoolReply::Checkout(r)) => r,
+            Ok(PoolReply::Checkout(r)) => {
+                QUEUED_LAST.set(false);
+                r
+            }
+            Ok(PoolReply::Handed(worker)) => {
+                QUEUED_LAST.set(true);
+                Ok(worker)
+            }
             Ok(_) => Err(CheckoutError::Pool(CallError::Exit(ExitReason::custom(
                 "bad_reply",
             )))),

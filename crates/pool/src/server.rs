@@ -41,7 +41,10 @@ pub(crate) enum PoolCall {
 }
 
 pub(crate) enum PoolReply {
+    /// A checkout answered at once.
     Checkout(Result<Pid, CheckoutError>),
+    /// A worker handed to a checkout that waited in the queue.
+    Handed(Pid),
     Status(Status),
     Stats(PoolStats),
     Workers(Vec<Pid>),
@@ -290,7 +293,7 @@ impl PoolServer {
         if let Some(w) = self.waiting.pop_front() {
             self.record_checkout(worker, w.cref, w.mref);
             self.served_after_wait(&w);
-            w.from.reply(PoolReply::Checkout(Ok(worker)));
+            w.from.reply(PoolReply::Handed(worker));
         } else if self.overflow > 0 {
             self.overflow -= 1;
             self.dismiss_worker(worker);
@@ -350,7 +353,7 @@ impl PoolServer {
                     Ok(new) => {
                         self.record_checkout(new, w.cref, w.mref);
                         self.served_after_wait(&w);
-                        w.from.reply(PoolReply::Checkout(Ok(new)));
+                        w.from.reply(PoolReply::Handed(new));
                     }
                     Err(_) => {
                         // Keep the waiter first in line; the slot comes back when the start

@@ -60,8 +60,8 @@ pub use gen_server::{
 pub use ids::{Pid, Ref, make_ref};
 pub use info::{ProcessInfo, Status, process_info, processes};
 pub use mailbox::{
-    receive, receive_match, receive_match_timeout, receive_select, receive_timeout, recv,
-    recv_timeout, send, send_named,
+    expect_long_wait, receive, receive_match, receive_match_timeout, receive_select,
+    receive_timeout, recv, recv_timeout, send, send_named,
 };
 pub use message::Message;
 pub use process::ExitHookId;

@@ -218,6 +218,28 @@ fn learn(me: &Proc, started: Option<Instant>) {
     }
 }
 
+/// Tells the runtime that the calling process's next wait, in a receive or for a call's reply,
+/// will probably be long, so that it parks at once instead of spinning first. Only a hint:
+/// the wait itself is unchanged, and how long it really took teaches the usual rule (see
+/// [`receive`]'s waiting) as any wait does, so a wrong hint costs one wake-up.
+///
+/// For a process that knows more than its recent waits tell: a pool client that had to queue
+/// for its last worker will likely queue again, and spinning there only takes a core from the
+/// processes it waits for.
+///
+/// ```
+/// let me = runtime::self_pid();
+/// runtime::send_after(me, std::time::Duration::from_millis(5), "late");
+/// runtime::expect_long_wait();
+/// assert_eq!(runtime::receive::<&str>(), "late");
+/// ```
+pub fn expect_long_wait() {
+    let me = current_alive();
+    if me.long_waits.load(Ordering::Relaxed) < LONG_STREAK {
+        me.long_waits.store(LONG_STREAK, Ordering::Relaxed);
+    }
+}
+
 /// A wait longer than this is a long one (see [`wait_for_news`]). Far past the spin budget on
 /// purpose: a hundred clients calling one GenServer wait 100 to 500 us each, and spinning
 /// (with its `sched_yield`s) still pays for them, because a reply to a client that has not
@@ -409,6 +431,11 @@ mod tests {
         assert_eq!(me.long_waits.load(Ordering::Relaxed), 1);
         // News found while spinning, before the clock was read, is a short wait.
         learn(&me, None);
+        assert_eq!(me.long_waits.load(Ordering::Relaxed), 0);
+        // The hint makes the next wait park at once; that wait, if short, undoes it.
+        expect_long_wait();
+        assert_eq!(me.long_waits.load(Ordering::Relaxed), LONG_STREAK);
+        learn(&me, Some(Instant::now()));
         assert_eq!(me.long_waits.load(Ordering::Relaxed), 0);
     }
 }
