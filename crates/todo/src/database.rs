@@ -5,7 +5,10 @@
 //! acknowledged only once it is durable:
 //!
 //! 1. A worker takes every `store` waiting in its mailbox (group commit: one batch), appends a
-//!    record per list to its write-ahead log, and makes the log durable with one `fdatasync`.
+//!    record per write to its write-ahead log, and makes the log durable with one `fdatasync`.
+//!    A list's first record in a log is its whole snapshot; after that a to-do server's write
+//!    is logged as the one entry it changed (a change record, `format.rs`), so a write costs
+//!    the same few dozen bytes of log however long its list has grown.
 //! 2. It then answers every writer: a [`Database::store`] call, or the completion that a
 //!    to-do server handed over with its write (the server does not wait for the disk: the
 //!    worker publishes the list and answers the server's client itself, see `server.rs`). The
@@ -23,7 +26,8 @@
 //!    serves reads of those lists from the snapshots it handed over.
 //! 4. A worker that starts (after a crash of the process or of the machine) replays its logs
 //!    first (the old one, the current one, then a fresh one a rotation may have been switching
-//!    to): each record rewrites its list's snapshot, durably, then the logs are dropped.
+//!    to): a snapshot record replaces its list, a change record is applied to it, each list is
+//!    written once, durably, then the logs are dropped.
 //!
 //! Every change to a worker's files (snapshots, log renames, removals) happens under one lock
 //! ([`OWNERS`]) that also records, per data directory and worker index, which incarnation of
@@ -36,7 +40,7 @@
 //! The formats are in `format.rs`. A missing snapshot is an empty list; a corrupt one is
 //! reported as an error to whoever asks for that list, and never crashes the system.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs::{self, File, OpenOptions};
 use std::hash::{Hash, Hasher};
 use std::io::{self, Write};
@@ -54,7 +58,8 @@ use supervisor::{ChildSpec, Strategy, Supervisor, SupervisorOpts};
 use thiserror::Error;
 
 use crate::format::{
-    decode_list, decode_records, encode_list, encode_record, file_name, list_name,
+    EntryChange, LogRecord, decode_list, decode_records, encode_change, encode_list, encode_record,
+    file_name, list_name,
 };
 use crate::list::TodoList;
 use crate::registry::{Key, ProcessRegistry};
@@ -116,7 +121,7 @@ pub struct DbConfig {
 }
 
 pub(crate) enum DbCall {
-    Store(String, Vec<u8>),
+    Store(String, Arc<TodoList>),
     Get(String),
 }
 
@@ -133,7 +138,9 @@ pub(crate) type Done = Box<dyn FnOnce(Result<(), DbError>) + Send>;
 /// A write whose completion the worker runs.
 pub(crate) struct StoreThen {
     name: String,
-    snapshot: Vec<u8>,
+    list: Arc<TodoList>,
+    /// The one entry that changed, if the writer knows it (logged instead of the whole list).
+    change: Option<EntryChange>,
     done: Done,
 }
 
@@ -207,7 +214,8 @@ const SUPERSEDED: &str = "superseded by a newer incarnation of the worker";
 
 struct Pending {
     name: String,
-    snapshot: Arc<Vec<u8>>,
+    list: Arc<TodoList>,
+    change: Option<EntryChange>,
     waiter: Waiter,
 }
 
@@ -232,10 +240,13 @@ pub(crate) struct DbWorker {
     pending: Vec<Pending>,
     /// The newest snapshot of each list changed since the current log was started: durable
     /// in the log, written to the list's file by the checkpoint after the next rotation.
-    unwritten: HashMap<String, Arc<Vec<u8>>>,
+    unwritten: HashMap<String, Arc<TodoList>>,
     /// The snapshots handed to the running checkpoint (the old log's), for reads until their
     /// files are written.
-    checkpoint_held: HashMap<String, Arc<Vec<u8>>>,
+    checkpoint_held: HashMap<String, Arc<TodoList>>,
+    /// The lists that have a snapshot record in the log being appended to: their next writes
+    /// are logged as change records (see `format.rs`). Emptied when a fresh log starts.
+    in_log: HashSet<String>,
     /// The running checkpoint process.
     checkpointer: Option<Pid>,
     /// A fresh preallocated log to switch to at the next rotation.
@@ -330,21 +341,66 @@ fn replay(dir: &Path, worker: usize, log: &Path) -> Result<usize, String> {
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
         Err(e) => return Err(io_err("read", log, e)),
     };
-    let records = decode_records(&bytes);
-    // The last record of each list wins; write each list once.
-    let mut last: Vec<(String, Vec<u8>)> = Vec::new();
-    for (name, snap) in records {
-        match last.iter_mut().find(|(n, _)| *n == name) {
-            Some(slot) => slot.1 = snap,
-            None => last.push((name, snap)),
+    // Each list's state after this log, in the order the lists first appear; written once.
+    let mut lists: Vec<(String, Replayed)> = Vec::new();
+    let mut at: HashMap<String, usize> = HashMap::new();
+    for record in decode_records(&bytes) {
+        match record {
+            LogRecord::Snapshot(name, snap) => {
+                let state = decode_list(&snap).map_or(Replayed::Raw(snap), Replayed::List);
+                match at.get(&name) {
+                    Some(&i) => lists[i].1 = state,
+                    None => {
+                        at.insert(name.clone(), lists.len());
+                        lists.push((name, state));
+                    }
+                }
+            }
+            LogRecord::Change(name, change) => {
+                let i = match at.get(&name) {
+                    Some(&i) => i,
+                    None => {
+                        // Not written by a worker, which logs a snapshot first; start from the
+                        // list's file all the same.
+                        let base = match fs::read(dir.join(file_name(&name))) {
+                            Ok(b) => decode_list(&b).map_or(Replayed::Raw(b), Replayed::List),
+                            Err(_) => Replayed::List(TodoList::new()),
+                        };
+                        at.insert(name.clone(), lists.len());
+                        lists.push((name, base));
+                        lists.len() - 1
+                    }
+                };
+                match &mut lists[i].1 {
+                    Replayed::List(l) => l.apply(&change),
+                    // A snapshot that does not decode is written back as it was, and reported
+                    // to whoever asks for the list; a change cannot be applied to it.
+                    Replayed::Raw(_) => eprintln!(
+                        "todo: database worker {worker}: a change to list {:?} is not replayed: \
+                         its snapshot is corrupt",
+                        lists[i].0
+                    ),
+                }
+            }
         }
     }
-    for (name, snap) in &last {
-        write_snapshot(dir, worker, name, snap, true)?;
+    for (name, state) in &lists {
+        let bytes = match state {
+            Replayed::List(l) => encode_list(l),
+            Replayed::Raw(b) => b.clone(),
+        };
+        write_snapshot(dir, worker, name, &bytes, true)?;
     }
     sync_dir(dir)?;
     fs::remove_file(log).map_err(|e| io_err("remove", log, e))?;
-    Ok(last.len())
+    Ok(lists.len())
+}
+
+/// A list as replay rebuilds it.
+enum Replayed {
+    List(TodoList),
+    /// Snapshot bytes that do not decode (kept as they are).
+    Raw(Vec<u8>),
 }
 
 /// Recovers a worker's logs, oldest first: the old one, the current one, and a fresh one that
@@ -440,6 +496,7 @@ impl GenServer for DbWorker {
                 pending: Vec::new(),
                 unwritten: HashMap::new(),
                 checkpoint_held: HashMap::new(),
+                in_log: HashSet::new(),
                 checkpointer: None,
                 next_log: None,
                 preparer: None,
@@ -467,8 +524,8 @@ impl GenServer for DbWorker {
 
     fn handle_call(&mut self, req: DbCall, from: ReplyTo<DbReply>) -> Reply<DbReply> {
         match req {
-            DbCall::Store(name, snapshot) => {
-                Reply::NoReply(self.enqueue(name, snapshot, Waiter::Call(from)))
+            DbCall::Store(name, list) => {
+                Reply::NoReply(self.enqueue(name, list, None, Waiter::Call(from)))
             }
             DbCall::Get(name) => {
                 let durable = !self.pending.iter().any(|p| p.name == name);
@@ -484,7 +541,7 @@ impl GenServer for DbWorker {
     }
 
     fn handle_cast(&mut self, s: StoreThen) -> Next {
-        self.enqueue(s.name, s.snapshot, Waiter::Then(s.done))
+        self.enqueue(s.name, s.list, s.change, Waiter::Then(s.done))
     }
 
     fn handle_timeout(&mut self) -> Next {
@@ -532,10 +589,17 @@ impl GenServer for DbWorker {
 }
 
 impl DbWorker {
-    fn enqueue(&mut self, name: String, snapshot: Vec<u8>, waiter: Waiter) -> Next {
+    fn enqueue(
+        &mut self,
+        name: String,
+        list: Arc<TodoList>,
+        change: Option<EntryChange>,
+        waiter: Waiter,
+    ) -> Next {
         self.pending.push(Pending {
             name,
-            snapshot: Arc::new(snapshot),
+            list,
+            change,
             waiter,
         });
         if self.pending.len() >= MAX_BATCH {
@@ -551,16 +615,11 @@ impl DbWorker {
             .iter()
             .rev()
             .find(|p| p.name == name)
-            .map(|p| &p.snapshot)
+            .map(|p| &p.list)
             .or_else(|| self.unwritten.get(name))
             .or_else(|| self.checkpoint_held.get(name));
-        if let Some(snapshot) = held {
-            return decode_list(snapshot)
-                .map(Some)
-                .map_err(|reason| DbError::Corrupt {
-                    name: name.to_owned(),
-                    reason,
-                });
+        if let Some(list) = held {
+            return Ok(Some(TodoList::clone(list)));
         }
         let path = self.dir.join(file_name(name));
         match fs::read(&path) {
@@ -581,14 +640,17 @@ impl DbWorker {
         if batch.is_empty() {
             return Next::Wait;
         }
-        let mut buf = Vec::with_capacity(
-            batch
-                .iter()
-                .map(|p| p.snapshot.len() + p.name.len() + 16)
-                .sum(),
-        );
+        let mut buf = Vec::with_capacity(batch.iter().map(|p| p.name.len() + 64).sum());
         for p in &batch {
-            encode_record(&p.name, &p.snapshot, &mut buf);
+            // A list's first record in a log is its whole snapshot, so that replaying this
+            // log never needs the list's file; then only what changed.
+            match &p.change {
+                Some(c) if self.in_log.contains(&p.name) => encode_change(&p.name, c, &mut buf),
+                _ => {
+                    encode_record(&p.name, &encode_list(&p.list), &mut buf);
+                    self.in_log.insert(p.name.clone());
+                }
+            }
         }
         let end = self.log_len + buf.len() as u64;
         let alloc = if end > self.log_alloc {
@@ -618,7 +680,7 @@ impl DbWorker {
         runtime::checkpoint();
         for p in batch {
             // In order, so the last version of each list in the batch stays.
-            self.unwritten.insert(p.name, p.snapshot);
+            self.unwritten.insert(p.name, p.list);
             p.waiter.answer(Ok(()));
         }
         if self.log_len >= log_rotate_bytes() && self.checkpointer.is_none() && !self.stopping {
@@ -630,12 +692,13 @@ impl DbWorker {
     /// Writes every held snapshot to its list's file (not durably: the logs, kept, are
     /// replayed at the next start).
     fn write_unwritten(&mut self) -> Result<(), String> {
-        for (name, snapshot) in std::mem::take(&mut self.unwritten) {
+        for (name, list) in std::mem::take(&mut self.unwritten) {
+            let bytes = encode_list(&list);
             // A killed worker's thread stops in here, between files, rather than writing on.
             let Some(_owned) = owned(&self.dir, self.index, self.generation) else {
                 return Err(SUPERSEDED.into());
             };
-            write_snapshot(&self.dir, self.index, &name, &snapshot, false)?;
+            write_snapshot(&self.dir, self.index, &name, &bytes, false)?;
         }
         Ok(())
     }
@@ -693,7 +756,7 @@ impl DbWorker {
     }
 
     /// A checkpoint did not finish: its snapshots come back, and another is tried later.
-    fn checkpoint_failed(&mut self, held: HashMap<String, Arc<Vec<u8>>>) {
+    fn checkpoint_failed(&mut self, held: HashMap<String, Arc<TodoList>>) {
         self.keep_held(held);
         self.checkpoint_retry = Some(Instant::now() + CHECKPOINT_RETRY);
     }
@@ -719,9 +782,9 @@ impl DbWorker {
     }
 
     /// Takes back the snapshots of a checkpoint that did not finish, under any newer ones.
-    fn keep_held(&mut self, held: HashMap<String, Arc<Vec<u8>>>) {
-        for (name, snapshot) in held {
-            self.unwritten.entry(name).or_insert(snapshot);
+    fn keep_held(&mut self, held: HashMap<String, Arc<TodoList>>) {
+        for (name, list) in held {
+            self.unwritten.entry(name).or_insert(list);
         }
     }
 
@@ -803,6 +866,7 @@ impl DbWorker {
                 self.log = f;
                 self.log_len = 0;
                 self.log_alloc = alloc;
+                self.in_log.clear();
                 true
             }
             Err(e) => {
@@ -824,9 +888,11 @@ impl DbWorker {
         // later rotate a log of its own to the same name, which this process must not remove).
         let pid = runtime::spawn_link(move || {
             let r = (|| {
-                for (name, snapshot) in &held {
+                for (name, list) in &held {
+                    // Encoded here, not in the worker, which goes on committing meanwhile.
+                    let bytes = encode_list(list);
                     let _owned = owned(&dir, index, generation).ok_or(SUPERSEDED)?;
-                    write_snapshot(&dir, index, name, snapshot, false)?;
+                    write_snapshot(&dir, index, name, &bytes, false)?;
                 }
                 // One flush for all of them (and the renames): an `fsync` per file made each
                 // a journal commit, hundreds per checkpoint, and the workers' commits queued
@@ -937,7 +1003,7 @@ impl Database {
     pub fn store(name: &str, list: &TodoList) -> Result<(), DbError> {
         let w = worker(name)?;
         match w.call_timeout(
-            DbCall::Store(name.to_owned(), encode_list(list)),
+            DbCall::Store(name.to_owned(), Arc::new(list.clone())),
             Some(STORE_TIMEOUT),
         ) {
             Ok(DbReply::Stored(r)) => r,
@@ -949,10 +1015,18 @@ impl Database {
     /// Hands a write to `worker` (the list's worker, [`Database::worker_pid`]) without
     /// waiting: `done` runs in the worker once the write is durable, or has failed. The
     /// caller monitors the worker: if it dies, `done` may never run (it is dropped).
-    pub(crate) fn store_then(worker: Pid, name: &str, list: &TodoList, done: Done) {
+    /// `change` is the one entry that changed, if known: the log then records only it.
+    pub(crate) fn store_then(
+        worker: Pid,
+        name: &str,
+        list: Arc<TodoList>,
+        change: Option<EntryChange>,
+        done: Done,
+    ) {
         Server::<DbWorker>::from_pid(worker).cast(StoreThen {
             name: name.to_owned(),
-            snapshot: encode_list(list),
+            list,
+            change,
             done,
         });
     }
@@ -1008,6 +1082,7 @@ impl Database {
 mod tests {
     use super::*;
     use crate::date::Date;
+    use crate::list::Entry;
 
     fn list(titles: &[&str]) -> TodoList {
         let d: Date = "2018-12-19".parse().unwrap();
@@ -1114,6 +1189,68 @@ mod tests {
             .filter(|n| n.starts_with("wal-"))
             .collect();
         assert!(left.is_empty(), "every log replayed and removed: {left:?}");
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn change_records_replay_onto_the_snapshot_before_them() {
+        let dir = scratch("changes");
+        let day: Date = "2018-12-20".parse().unwrap();
+        let entry = |id: u64, title: &str| Entry {
+            id,
+            date: day,
+            title: title.to_owned(),
+        };
+        // The old log: a snapshot of `a`, an entry added, one updated, one deleted.
+        let mut old = records(&[("a", &["one", "two"])]);
+        for c in [
+            EntryChange::Put {
+                next_id: 4,
+                entry: entry(3, "three"),
+            },
+            EntryChange::Put {
+                next_id: 4,
+                entry: entry(1, "one, later"),
+            },
+            EntryChange::Delete { next_id: 4, id: 2 },
+        ] {
+            encode_change("a", &c, &mut old);
+        }
+        // The current log: `a` again (a snapshot first, as a worker writes it), then a change;
+        // and a change to `b` with no snapshot before it, applied to `b`'s file.
+        let mut expected = list(&["one, later"]);
+        expected.apply(&EntryChange::Put {
+            next_id: 4,
+            entry: entry(3, "three"),
+        });
+        let mut current = Vec::new();
+        encode_record("a", &encode_list(&expected), &mut current);
+        let last = EntryChange::Put {
+            next_id: 5,
+            entry: entry(4, "four"),
+        };
+        encode_change("a", &last, &mut current);
+        expected.apply(&last);
+        write_snapshot(&dir, 1, "b", &encode_list(&list(&["b"])), true).unwrap();
+        encode_change(
+            "b",
+            &EntryChange::Delete { next_id: 2, id: 1 },
+            &mut current,
+        );
+        fs::write(old_log_path(&dir, 1), &old).unwrap();
+        fs::write(log_path(&dir, 1), &current).unwrap();
+        assert_eq!(recover(&dir, 1).unwrap(), 3);
+        let a = stored(&dir, "a");
+        assert_eq!(a, expected);
+        assert_eq!(
+            a.all_entries()
+                .map(|e| e.title.as_str())
+                .collect::<Vec<_>>(),
+            ["one, later", "three", "four"]
+        );
+        assert_eq!(a.next_id(), 5, "ids are never reused");
+        let b = stored(&dir, "b");
+        assert_eq!((b.size(), b.next_id()), (0, 2));
         fs::remove_dir_all(dir).unwrap();
     }
 

@@ -22,11 +22,21 @@
 //!
 //! # Write-ahead log (`<data dir>/wal-<n>.log`, one per database worker)
 //!
-//! A sequence of records, each `magic "TDWL" | u32 payload length | u32 CRC-32 of payload |
-//! payload`, integers little-endian, payload = `u32 name length | name bytes | snapshot bytes`.
-//! Replay reads records until the first one that is incomplete or fails its checksum (a torn
-//! write at the tail, or the file's preallocated zeros), and applies each in order: the last
-//! record of a list wins.
+//! A sequence of records, each `magic | u32 payload length | u32 CRC-32 of payload | payload`,
+//! integers little-endian, payload = `u32 name length | name bytes | body`. Two kinds:
+//!
+//! - magic `"TDWL"`, a *snapshot record*: the body is the list's whole snapshot (above);
+//! - magic `"TDWO"`, a *change record*: the body is one changed entry, UTF-8 text
+//!   `put NEXT_ID TAB id TAB date TAB title` (an entry added or updated, the title escaped as in
+//!   a snapshot) or `del NEXT_ID TAB id` (an entry deleted), `NEXT_ID` being the list's next id
+//!   after the change.
+//!
+//! A worker logs a list's first write in each log as a snapshot record and its later writes
+//! there as change records, so a write costs a few dozen bytes of log however long the list
+//! is, and every log holds, for each list it mentions, a snapshot before any change: replay
+//! never needs a list's file. Replay reads records until the first one that is incomplete or
+//! fails its checksum (a torn write at the tail, or the file's preallocated zeros), and
+//! applies each in order: a snapshot replaces the list, a change is applied to it.
 //!
 //! Beside the current log a worker may have `wal-<n>.old` (a rotated log whose checkpoint has
 //! not finished) and `wal-<n>.next` (a fresh log made ahead of the next rotation; it holds
@@ -196,32 +206,97 @@ pub(crate) fn list_name(file_name: &str) -> Option<String> {
 }
 
 const MAGIC: &[u8; 4] = b"TDWL";
+const CHANGE_MAGIC: &[u8; 4] = b"TDWO";
 
-/// Appends one log record for `name`'s snapshot to `out`.
-pub(crate) fn encode_record(name: &str, snapshot: &[u8], out: &mut Vec<u8>) {
+/// One entry's change, as a change record logs it (see the module docs).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum EntryChange {
+    /// The entry, added or updated, whole.
+    Put { next_id: u64, entry: Entry },
+    /// The entry with this id is gone.
+    Delete { next_id: u64, id: u64 },
+}
+
+/// A decoded log record.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum LogRecord {
+    /// A list's whole snapshot (bytes as in a list's file).
+    Snapshot(String, Vec<u8>),
+    /// One change to a list.
+    Change(String, EntryChange),
+}
+
+/// Appends one framed record (`magic`, length, CRC, name, body) to `out`.
+fn frame(magic: &[u8; 4], name: &str, body: &[u8], out: &mut Vec<u8>) {
     let name_len = u32::try_from(name.len()).unwrap_or(u32::MAX);
-    let payload_len = 4 + name.len() + snapshot.len();
+    let payload_len = 4 + name.len() + body.len();
     let start = out.len();
-    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(magic);
     out.extend_from_slice(&u32::try_from(payload_len).unwrap_or(u32::MAX).to_le_bytes());
     out.extend_from_slice(&[0; 4]); // CRC, filled below
     let payload_start = out.len();
     out.extend_from_slice(&name_len.to_le_bytes());
     out.extend_from_slice(name.as_bytes());
-    out.extend_from_slice(snapshot);
+    out.extend_from_slice(body);
     let crc = crc32(&out[payload_start..]);
     out[start + 8..start + 12].copy_from_slice(&crc.to_le_bytes());
 }
 
-/// The valid records at the start of a log: `(name, snapshot bytes)`, in order.
-pub(crate) fn decode_records(log: &[u8]) -> Vec<(String, Vec<u8>)> {
+/// Appends one snapshot record for `name` to `out`.
+pub(crate) fn encode_record(name: &str, snapshot: &[u8], out: &mut Vec<u8>) {
+    frame(MAGIC, name, snapshot, out);
+}
+
+/// Appends one change record for `name` to `out`.
+pub(crate) fn encode_change(name: &str, change: &EntryChange, out: &mut Vec<u8>) {
+    let mut body = String::with_capacity(48);
+    match change {
+        EntryChange::Put { next_id, entry } => {
+            let _ = write!(body, "put {next_id}\t{}\t{}\t", entry.id, entry.date);
+            escape(&entry.title, &mut body);
+        }
+        EntryChange::Delete { next_id, id } => {
+            let _ = write!(body, "del {next_id}\t{id}");
+        }
+    }
+    frame(CHANGE_MAGIC, name, body.as_bytes(), out);
+}
+
+/// Decodes a change record's body.
+fn decode_change(body: &[u8]) -> Option<EntryChange> {
+    let text = std::str::from_utf8(body).ok()?;
+    let (kind, rest) = text.split_at_checked(4)?;
+    let mut parts = rest.splitn(4, '\t');
+    let next_id = parts.next()?.parse().ok()?;
+    let id = parts.next()?.parse().ok()?;
+    match kind {
+        "put " => {
+            let date = parts.next()?.parse().ok()?;
+            let title = unescape(parts.next()?)?;
+            Some(EntryChange::Put {
+                next_id,
+                entry: Entry { id, date, title },
+            })
+        }
+        "del " if parts.next().is_none() => Some(EntryChange::Delete { next_id, id }),
+        _ => None,
+    }
+}
+
+/// The valid records at the start of a log, in order.
+pub(crate) fn decode_records(log: &[u8]) -> Vec<LogRecord> {
     let mut out = Vec::new();
     let mut pos = 0;
     let u32_at = |p: usize| -> Option<usize> {
         log.get(p..p + 4)
             .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
     };
-    while log.get(pos..pos + 4) == Some(MAGIC) {
+    loop {
+        let magic = log.get(pos..pos + 4);
+        let change = magic == Some(CHANGE_MAGIC);
+        if magic != Some(MAGIC) && !change {
+            break;
+        }
         let (Some(len), Some(crc)) = (u32_at(pos + 4), u32_at(pos + 8)) else {
             break;
         };
@@ -234,14 +309,21 @@ pub(crate) fn decode_records(log: &[u8]) -> Vec<(String, Vec<u8>)> {
         let Some(name_len) = u32_at(pos + 12) else {
             break;
         };
-        let (Some(name), Some(snap)) = (payload.get(4..4 + name_len), payload.get(4 + name_len..))
+        let (Some(name), Some(body)) = (payload.get(4..4 + name_len), payload.get(4 + name_len..))
         else {
             break;
         };
         let Ok(name) = String::from_utf8(name.to_vec()) else {
             break;
         };
-        out.push((name, snap.to_vec()));
+        if change {
+            // A checksummed record that does not parse was not written by this format: end
+            // the replay there, as at a torn record.
+            let Some(c) = decode_change(body) else { break };
+            out.push(LogRecord::Change(name, c));
+        } else {
+            out.push(LogRecord::Snapshot(name, body.to_vec()));
+        }
         pos += 12 + len;
     }
     out
@@ -314,12 +396,61 @@ mod tests {
         assert_eq!(
             recs,
             vec![
-                ("a".to_owned(), b"one".to_vec()),
-                ("b".to_owned(), b"two".to_vec())
+                LogRecord::Snapshot("a".to_owned(), b"one".to_vec()),
+                LogRecord::Snapshot("b".to_owned(), b"two".to_vec())
             ]
         );
         let mut zeros = log[..whole].to_vec();
         zeros.extend_from_slice(&[0; 64]);
         assert_eq!(decode_records(&zeros).len(), 2);
+    }
+
+    #[test]
+    fn change_records_round_trip_any_title() {
+        let changes = [
+            EntryChange::Put {
+                next_id: 8,
+                entry: Entry {
+                    id: 7,
+                    date: d("2018-12-19"),
+                    title: "tab\there\nnewline \\ backslash é".into(),
+                },
+            },
+            EntryChange::Put {
+                next_id: 8,
+                entry: Entry {
+                    id: 2,
+                    date: d("2018-12-31"),
+                    title: String::new(),
+                },
+            },
+            EntryChange::Delete { next_id: 9, id: 7 },
+        ];
+        let mut log = Vec::new();
+        encode_record("a", b"snapshot", &mut log);
+        for c in &changes {
+            encode_change("a list", c, &mut log);
+        }
+        let recs = decode_records(&log);
+        assert_eq!(recs.len(), 4);
+        for (r, c) in recs[1..].iter().zip(&changes) {
+            assert_eq!(*r, LogRecord::Change("a list".into(), c.clone()));
+        }
+        // Cut anywhere in the last record: the ones before it stay.
+        for back in 1..20 {
+            assert_eq!(decode_records(&log[..log.len() - back]).len(), 3);
+        }
+        // Checksummed but not a change this format writes: the replay ends there.
+        let mut odd = Vec::new();
+        frame(CHANGE_MAGIC, "a", b"mov 1\t2", &mut odd);
+        assert!(decode_records(&odd).is_empty());
+        for bad in [
+            "put 1\t2",
+            "del 1\t2\t3",
+            "del x\t2",
+            "put 3\t2\t2018-13-01\tx",
+        ] {
+            assert_eq!(decode_change(bad.as_bytes()), None, "{bad}");
+        }
     }
 }

@@ -27,6 +27,7 @@ use std::time::Duration;
 
 use ets::TypedTable;
 
+use crate::format::EntryChange;
 use crate::name::ListName;
 use runtime::{
     CallError, Down, ExitReason, GenServer, Init, Message, Next, Pid, Ref, Reply, ReplyTo, Server,
@@ -253,8 +254,18 @@ impl TodoServerState {
     /// otherwise once it is durable (see [`write`](Self::write)).
     fn change(&mut self, req: TodoCall, to: Replier) -> Next<Load> {
         let mut next = TodoList::clone(&self.list);
+        // The answer and the one entry that changed (what the log records).
+        let put = |list: &TodoList, id: u64| {
+            list.entry(id).map(|e| EntryChange::Put {
+                next_id: list.next_id(),
+                entry: e.clone(),
+            })
+        };
         let outcome = match req {
-            TodoCall::Add(date, title) => Ok(TodoReply::Added(Ok(next.add_entry(date, title)))),
+            TodoCall::Add(date, title) => {
+                let id = next.add_entry(date, title);
+                Ok((TodoReply::Added(Ok(id)), put(&next, id)))
+            }
             TodoCall::Update(id, date, title) => {
                 let found = next.update_entry(id, |e| {
                     if let Some(d) = date {
@@ -265,14 +276,18 @@ impl TodoServerState {
                     }
                 });
                 if found {
-                    Ok(TodoReply::Changed(Ok(())))
+                    Ok((TodoReply::Changed(Ok(())), put(&next, id)))
                 } else {
                     Err(TodoReply::Changed(Err(self.no_entry(id))))
                 }
             }
             TodoCall::Delete(id) => {
                 if next.delete_entry(id) {
-                    Ok(TodoReply::Changed(Ok(())))
+                    let change = EntryChange::Delete {
+                        next_id: next.next_id(),
+                        id,
+                    };
+                    Ok((TodoReply::Changed(Ok(())), Some(change)))
                 } else {
                     Err(TodoReply::Changed(Err(self.no_entry(id))))
                 }
@@ -282,7 +297,7 @@ impl TodoServerState {
             TodoCall::Size => Err(TodoReply::Size(self.list.size())),
         };
         match outcome {
-            Ok(answer) => self.write(next, to, answer),
+            Ok((answer, change)) => self.write(next, change, to, answer),
             Err(now) => {
                 to.reply(now);
                 Next::WaitTimeout(self.idle)
@@ -294,7 +309,13 @@ impl TodoServerState {
     /// database worker, once the write is durable, publishes the list and answers `to` with
     /// `answer` (or with the error). Writes of one list reach its worker in order, so the
     /// log, the lists table and the answers follow the order of the requests.
-    fn write(&mut self, next: TodoList, to: Replier, answer: TodoReply) -> Next<Load> {
+    fn write(
+        &mut self,
+        next: TodoList,
+        change: Option<EntryChange>,
+        to: Replier,
+        answer: TodoReply,
+    ) -> Next<Load> {
         let is_add = matches!(answer, TodoReply::Added(_));
         let failed = move |e: DbError| {
             if is_add {
@@ -322,7 +343,7 @@ impl TodoServerState {
             }
         });
         self.in_flight.fetch_add(1, Ordering::SeqCst);
-        Database::store_then(worker, &self.name, &list, done);
+        Database::store_then(worker, &self.name, list.clone(), change, done);
         self.list = list;
         if self.worker.is_none_or(|(w, _)| w != worker) {
             self.worker = Some((worker, monitor(worker)));

@@ -400,3 +400,71 @@ fn concurrent_writes_to_one_list_are_all_acknowledged_in_order() {
     );
     system.stop().unwrap();
 }
+
+#[test]
+fn updates_and_deletes_survive_a_killed_worker() {
+    // After its first write in a log, a list's changes are logged as the one entry changed
+    // (an update as the whole entry, a delete as its id): the worker is killed with nothing
+    // written to the list's file, and its replacement replays them onto the snapshot.
+    let _x = exclusive();
+    let dir = data_dir("changes");
+    let system = start(&dir);
+    let s = Cache::server_process("chores").unwrap();
+    let ids: Vec<u64> = ["dishes", "laundry", "taxes", "windows"]
+        .iter()
+        .map(|t| s.add_entry(date("2018-12-19"), (*t).to_owned()).unwrap())
+        .collect();
+    s.update_entry(
+        ids[0],
+        Some(date("2018-12-20")),
+        Some("dishes, tonight".to_owned()),
+    )
+    .unwrap();
+    s.update_entry(ids[2], None, Some("taxes (late)".to_owned()))
+        .unwrap();
+    s.delete_entry(ids[1]).unwrap();
+    s.delete_entry(ids[3]).unwrap();
+    assert!(
+        Database::stored_lists(&dir).unwrap().is_empty(),
+        "nothing is in a list's file yet: only the log has the changes"
+    );
+    let w = Database::worker_pid("chores").unwrap();
+    let m = monitor(w);
+    exit(w, ExitReason::Kill);
+    let _: Down = receive_match(|d: &Down| d.monitor == m);
+    // Asking the database supervisor waits until it has restarted the worker.
+    let db = child(&Supervisor::named(SYSTEM_SUPERVISOR_NAME), "database").unwrap();
+    let workers = Supervisor::from_pid(db).which_children().unwrap();
+    assert!(workers.iter().all(|c| matches!(c.pid, ChildPid::Pid(_))));
+    let expect = |s: &todo::TodoServer| {
+        let titles = |d: &str| -> Vec<String> {
+            let e = s.entries(date(d)).unwrap();
+            e.into_iter().map(|e| e.title).collect()
+        };
+        assert_eq!(titles("2018-12-19"), ["taxes (late)"]);
+        assert_eq!(titles("2018-12-20"), ["dishes, tonight"]);
+    };
+    // The list's server died with its worker; a fresh one loads the list from the database.
+    let s = await_new_server("chores", s.pid());
+    expect(&s);
+    // Ids are never reused, even those of deleted entries.
+    let next = s.add_entry(date("2018-12-21"), "new".to_owned()).unwrap();
+    assert_eq!(next, ids[3] + 1);
+    system.stop().unwrap();
+    let system = start(&dir);
+    expect(&Cache::server_process("chores").unwrap());
+    system.stop().unwrap();
+}
+
+/// The server of `list` once it is no longer `old` (which is dying or dead).
+fn await_new_server(list: &str, old: Pid) -> todo::TodoServer {
+    for _ in 0..5_000 {
+        if let Ok(s) = Cache::server_process(list)
+            && s.pid() != old
+        {
+            return s;
+        }
+        let _ = receive_timeout::<Never>(Duration::from_millis(1));
+    }
+    panic!("no new server for {list}");
+}

@@ -18,12 +18,13 @@ struct Never;
 
 #[test]
 fn logs_rotate_and_checkpoint_without_losing_a_write() {
-    // Snapshots of a few KiB against a 64 KiB log: each worker rotates its log and
-    // checkpoints the old one many times, while its lists keep changing; a worker is killed
+    // Change records of ~150 bytes and snapshots of a few KiB (each list's first record in a
+    // log) against a 16 KiB log: each worker rotates its log and checkpoints the old one many
+    // times, while its lists keep changing; a worker is killed
     // mid-way (its checkpoint dies with it). Every acknowledged entry is then read back by
     // fresh servers, and again after a restart of the whole program.
     let _x = exclusive();
-    Database::set_log_rotation(64 << 10);
+    Database::set_log_rotation(16 << 10);
     let dir = data_dir("rotate");
     let system = start(&dir);
     let acked = Arc::new(AtomicUsize::new(0));
@@ -134,7 +135,7 @@ fn a_failed_checkpoint_is_tried_again_once_the_disk_lets_it() {
     // and read back; once the directory is gone, a later rotation point checkpoints again and
     // the old log goes, with no restart.
     let _x = exclusive();
-    Database::set_log_rotation(64 << 10);
+    Database::set_log_rotation(16 << 10);
     let dir = data_dir("retry");
     let system = start(&dir);
     let server = Cache::server_process("blocked").unwrap();
@@ -144,7 +145,7 @@ fn a_failed_checkpoint_is_tried_again_once_the_disk_lets_it() {
         .unwrap();
     let obstacle = dir.join("blocked.list");
     std::fs::create_dir_all(obstacle.join("in the way")).unwrap();
-    // Each write logs the whole list: a few hundred entries make megabytes of log, many
+    // Each write logs its entry (~150 bytes): a few hundred make several 16 KiB logs, many
     // rotation points, each with a checkpoint that fails.
     for n in 0..300 {
         server
@@ -179,7 +180,7 @@ fn a_rotation_that_cannot_make_its_fresh_log_tries_again() {
     // rotation point makes the fresh log, checkpoints the old one, and removes it, with no
     // restart; every acknowledged entry is there after one.
     let _x = exclusive();
-    Database::set_log_rotation(64 << 10);
+    Database::set_log_rotation(16 << 10);
     let dir = data_dir("fresh");
     let system = start(&dir);
     let server = Cache::server_process("stuck").unwrap();
