@@ -40,7 +40,7 @@
 //! The formats are in `format.rs`. A missing snapshot is an empty list; a corrupt one is
 //! reported as an error to whoever asks for that list, and never crashes the system.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
 use std::hash::{Hash, Hasher};
 use std::io::{self, Write};
@@ -68,7 +68,9 @@ use crate::registry::{Key, ProcessRegistry};
 /// Each checkpoint rewrites every list changed since the last one and flushes the file system,
 /// which slows the commits running meanwhile: at 32 MiB a busy system checkpointed every couple
 /// of seconds and its p99 write latency doubled; 128 MiB keeps checkpoints rare, at the price of
-/// replaying up to that much log per worker at a start after a crash.
+/// replaying up to that much log per worker at a start after a crash (read whole, decoded one
+/// record at a time). With change records (about 60 bytes for a short title) that is some two
+/// million writes per log.
 static LOG_ROTATE_BYTES: AtomicU64 = AtomicU64::new(128 << 20);
 
 /// Fresh logs still to fail ([`Database::fail_fresh_logs`]).
@@ -139,8 +141,9 @@ pub(crate) type Done = Box<dyn FnOnce(Result<(), DbError>) + Send>;
 pub(crate) struct StoreThen {
     name: String,
     list: Arc<TodoList>,
-    /// The one entry that changed, if the writer knows it (logged instead of the whole list).
-    change: Option<EntryChange>,
+    /// The list the write started from and the one entry that changed, if the writer knows
+    /// them (see [`Database::store_then`]).
+    change: Option<(Arc<TodoList>, EntryChange)>,
     done: Done,
 }
 
@@ -215,7 +218,7 @@ const SUPERSEDED: &str = "superseded by a newer incarnation of the worker";
 struct Pending {
     name: String,
     list: Arc<TodoList>,
-    change: Option<EntryChange>,
+    change: Option<(Arc<TodoList>, EntryChange)>,
     waiter: Waiter,
 }
 
@@ -238,15 +241,19 @@ pub(crate) struct DbWorker {
     /// How far the log is preallocated.
     log_alloc: u64,
     pending: Vec<Pending>,
-    /// The newest snapshot of each list changed since the current log was started: durable
-    /// in the log, written to the list's file by the checkpoint after the next rotation.
+    /// The newest version of each list whose file lags behind the logs (changed since the last
+    /// checkpoint that succeeded): durable in a log, written to the list's file by the next
+    /// checkpoint.
     unwritten: HashMap<String, Arc<TodoList>>,
-    /// The snapshots handed to the running checkpoint (the old log's), for reads until their
+    /// The lists handed to the running checkpoint (the old log's), for reads until their
     /// files are written.
     checkpoint_held: HashMap<String, Arc<TodoList>>,
-    /// The lists that have a snapshot record in the log being appended to: their next writes
-    /// are logged as change records (see `format.rs`). Emptied when a fresh log starts.
-    in_log: HashSet<String>,
+    /// For each list with a snapshot record in the log being appended to, the version its last
+    /// durable record there leaves: a write that starts from that very version (the same
+    /// `Arc`) is logged as a change record, any other as a snapshot (see `format.rs`), so
+    /// replay always applies a change to the list it was made to. Emptied when a fresh log
+    /// starts.
+    in_log: HashMap<String, Arc<TodoList>>,
     /// The running checkpoint process.
     checkpointer: Option<Pid>,
     /// A fresh preallocated log to switch to at the next rotation.
@@ -342,54 +349,62 @@ fn replay(dir: &Path, worker: usize, log: &Path) -> Result<usize, String> {
         Err(e) => return Err(io_err("read", log, e)),
     };
     // Each list's state after this log, in the order the lists first appear; written once.
-    let mut lists: Vec<(String, Replayed)> = Vec::new();
-    let mut at: HashMap<String, usize> = HashMap::new();
+    let mut lists: Vec<(&str, Replayed<'_>)> = Vec::new();
+    let mut at: HashMap<&str, usize> = HashMap::new();
+    let mut unreadable = 0;
     for record in decode_records(&bytes) {
-        match record {
+        let (name, change) = match record {
             LogRecord::Snapshot(name, snap) => {
-                let state = decode_list(&snap).map_or(Replayed::Raw(snap), Replayed::List);
-                match at.get(&name) {
+                let state = decode_list(snap).map_or(Replayed::Raw(snap), Replayed::List);
+                match at.get(name) {
                     Some(&i) => lists[i].1 = state,
                     None => {
-                        at.insert(name.clone(), lists.len());
+                        at.insert(name, lists.len());
                         lists.push((name, state));
                     }
                 }
+                continue;
             }
-            LogRecord::Change(name, change) => {
-                let i = match at.get(&name) {
-                    Some(&i) => i,
-                    None => {
-                        // Not written by a worker, which logs a snapshot first; start from the
-                        // list's file all the same.
-                        let base = match fs::read(dir.join(file_name(&name))) {
-                            Ok(b) => decode_list(&b).map_or(Replayed::Raw(b), Replayed::List),
-                            Err(_) => Replayed::List(TodoList::new()),
-                        };
-                        at.insert(name.clone(), lists.len());
-                        lists.push((name, base));
-                        lists.len() - 1
-                    }
-                };
-                match &mut lists[i].1 {
-                    Replayed::List(l) => l.apply(&change),
-                    // A snapshot that does not decode is written back as it was, and reported
-                    // to whoever asks for the list; a change cannot be applied to it.
-                    Replayed::Raw(_) => eprintln!(
-                        "todo: database worker {worker}: a change to list {:?} is not replayed: \
-                         its snapshot is corrupt",
-                        lists[i].0
-                    ),
-                }
+            LogRecord::Change(name, change) => (name, change),
+            LogRecord::Unreadable => {
+                unreadable += 1;
+                continue;
             }
+        };
+        let i = match at.get(name) {
+            Some(&i) => i,
+            None => {
+                // A worker logs a list's snapshot before its changes, in every log; this log
+                // was not written so. Keep it (replay fails, the start reports it) rather than
+                // guess the base the change applies to.
+                return Err(format!(
+                    "{}: a change to list {name:?} with no snapshot before it",
+                    log.display()
+                ));
+            }
+        };
+        match &mut lists[i].1 {
+            Replayed::List(l) => l.apply(change),
+            // A snapshot that does not decode is written back as it was, and reported to
+            // whoever asks for the list; a change cannot be applied to it.
+            Replayed::Raw(_) => eprintln!(
+                "todo: database worker {worker}: a change to list {name:?} is not replayed: \
+                 its snapshot in {} is corrupt",
+                log.display()
+            ),
         }
     }
+    if unreadable > 0 {
+        eprintln!(
+            "todo: database worker {worker}: {unreadable} unreadable records in {} skipped",
+            log.display()
+        );
+    }
     for (name, state) in &lists {
-        let bytes = match state {
-            Replayed::List(l) => encode_list(l),
-            Replayed::Raw(b) => b.clone(),
-        };
-        write_snapshot(dir, worker, name, &bytes, true)?;
+        match state {
+            Replayed::List(l) => write_snapshot(dir, worker, name, &encode_list(l), true)?,
+            Replayed::Raw(b) => write_snapshot(dir, worker, name, b, true)?,
+        }
     }
     sync_dir(dir)?;
     fs::remove_file(log).map_err(|e| io_err("remove", log, e))?;
@@ -397,10 +412,10 @@ fn replay(dir: &Path, worker: usize, log: &Path) -> Result<usize, String> {
 }
 
 /// A list as replay rebuilds it.
-enum Replayed {
+enum Replayed<'a> {
     List(TodoList),
     /// Snapshot bytes that do not decode (kept as they are).
-    Raw(Vec<u8>),
+    Raw(&'a [u8]),
 }
 
 /// Recovers a worker's logs, oldest first: the old one, the current one, and a fresh one that
@@ -496,7 +511,7 @@ impl GenServer for DbWorker {
                 pending: Vec::new(),
                 unwritten: HashMap::new(),
                 checkpoint_held: HashMap::new(),
-                in_log: HashSet::new(),
+                in_log: HashMap::new(),
                 checkpointer: None,
                 next_log: None,
                 preparer: None,
@@ -593,7 +608,7 @@ impl DbWorker {
         &mut self,
         name: String,
         list: Arc<TodoList>,
-        change: Option<EntryChange>,
+        change: Option<(Arc<TodoList>, EntryChange)>,
         waiter: Waiter,
     ) -> Next {
         self.pending.push(Pending {
@@ -641,17 +656,32 @@ impl DbWorker {
             return Next::Wait;
         }
         let mut buf = Vec::with_capacity(batch.iter().map(|p| p.name.len() + 64).sum());
+        // The version each list's records in this batch leave, merged into `in_log` once they
+        // are durable.
+        let mut leaves: HashMap<&str, &Arc<TodoList>> = HashMap::new();
         for p in &batch {
-            // A list's first record in a log is its whole snapshot, so that replaying this
-            // log never needs the list's file; then only what changed.
-            match &p.change {
-                Some(c) if self.in_log.contains(&p.name) => encode_change(&p.name, c, &mut buf),
-                _ => {
-                    encode_record(&p.name, &encode_list(&p.list), &mut buf);
-                    self.in_log.insert(p.name.clone());
+            // A list's first record in a log is its whole snapshot, so that replaying this log
+            // never needs the list's file; then only what changed, if the write started from
+            // what the log already has.
+            let last = leaves
+                .get(p.name.as_str())
+                .copied()
+                .or_else(|| self.in_log.get(&p.name));
+            let as_change = match (&p.change, last) {
+                (Some((base, c)), Some(last)) if Arc::ptr_eq(base, last) => {
+                    encode_change(&p.name, c, &mut buf)
                 }
+                _ => false,
+            };
+            if !as_change {
+                encode_record(&p.name, &encode_list(&p.list), &mut buf);
             }
+            leaves.insert(&p.name, &p.list);
         }
+        let leaves: Vec<(String, Arc<TodoList>)> = leaves
+            .into_iter()
+            .map(|(n, l)| (n.to_owned(), l.clone()))
+            .collect();
         let end = self.log_len + buf.len() as u64;
         let alloc = if end > self.log_alloc {
             end + log_prealloc_step()
@@ -678,6 +708,7 @@ impl DbWorker {
         // dead; if it is alive, the batch was durable before any kill, so before any
         // replacement's replay.
         runtime::checkpoint();
+        self.in_log.extend(leaves);
         for p in batch {
             // In order, so the last version of each list in the batch stays.
             self.unwritten.insert(p.name, p.list);
@@ -1015,12 +1046,14 @@ impl Database {
     /// Hands a write to `worker` (the list's worker, [`Database::worker_pid`]) without
     /// waiting: `done` runs in the worker once the write is durable, or has failed. The
     /// caller monitors the worker: if it dies, `done` may never run (it is dropped).
-    /// `change` is the one entry that changed, if known: the log then records only it.
+    /// `change` is the version the write started from (the `Arc` the previous write of this
+    /// list handed over, or the one loaded) and the one entry that changed, if known: if the
+    /// log's last record of the list leaves that very version, the log records only the change.
     pub(crate) fn store_then(
         worker: Pid,
         name: &str,
         list: Arc<TodoList>,
-        change: Option<EntryChange>,
+        change: Option<(Arc<TodoList>, EntryChange)>,
         done: Done,
     ) {
         Server::<DbWorker>::from_pid(worker).cast(StoreThen {
@@ -1201,25 +1234,27 @@ mod tests {
             date: day,
             title: title.to_owned(),
         };
+        let change = |c: EntryChange, log: &mut Vec<u8>| assert!(encode_change("a", &c, log));
         // The old log: a snapshot of `a`, an entry added, one updated, one deleted.
         let mut old = records(&[("a", &["one", "two"])]);
-        for c in [
+        change(
             EntryChange::Put {
                 next_id: 4,
                 entry: entry(3, "three"),
             },
+            &mut old,
+        );
+        change(
             EntryChange::Put {
                 next_id: 4,
                 entry: entry(1, "one, later"),
             },
-            EntryChange::Delete { next_id: 4, id: 2 },
-        ] {
-            encode_change("a", &c, &mut old);
-        }
-        // The current log: `a` again (a snapshot first, as a worker writes it), then a change;
-        // and a change to `b` with no snapshot before it, applied to `b`'s file.
+            &mut old,
+        );
+        change(EntryChange::Delete { next_id: 4, id: 2 }, &mut old);
+        // The current log: `a` again (a snapshot first, as a worker writes it), then a change.
         let mut expected = list(&["one, later"]);
-        expected.apply(&EntryChange::Put {
+        expected.apply(EntryChange::Put {
             next_id: 4,
             entry: entry(3, "three"),
         });
@@ -1229,17 +1264,11 @@ mod tests {
             next_id: 5,
             entry: entry(4, "four"),
         };
-        encode_change("a", &last, &mut current);
-        expected.apply(&last);
-        write_snapshot(&dir, 1, "b", &encode_list(&list(&["b"])), true).unwrap();
-        encode_change(
-            "b",
-            &EntryChange::Delete { next_id: 2, id: 1 },
-            &mut current,
-        );
+        change(last.clone(), &mut current);
+        expected.apply(last);
         fs::write(old_log_path(&dir, 1), &old).unwrap();
         fs::write(log_path(&dir, 1), &current).unwrap();
-        assert_eq!(recover(&dir, 1).unwrap(), 3);
+        assert_eq!(recover(&dir, 1).unwrap(), 2);
         let a = stored(&dir, "a");
         assert_eq!(a, expected);
         assert_eq!(
@@ -1249,8 +1278,50 @@ mod tests {
             ["one, later", "three", "four"]
         );
         assert_eq!(a.next_id(), 5, "ids are never reused");
-        let b = stored(&dir, "b");
-        assert_eq!((b.size(), b.next_id()), (0, 2));
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_change_with_no_snapshot_before_it_stops_the_replay_and_keeps_the_log() {
+        // Never written by a worker: the base it applies to is unknown. The start fails with
+        // the reason, and the log stays for inspection.
+        let dir = scratch("orphan");
+        write_snapshot(&dir, 1, "b", &encode_list(&list(&["b"])), true).unwrap();
+        let mut log = Vec::new();
+        assert!(encode_change(
+            "b",
+            &EntryChange::Delete { next_id: 2, id: 1 },
+            &mut log
+        ));
+        fs::write(log_path(&dir, 1), &log).unwrap();
+        let err = recover(&dir, 1).unwrap_err();
+        assert!(err.contains("no snapshot before it"), "{err}");
+        assert!(log_path(&dir, 1).exists());
+        assert_eq!(stored(&dir, "b"), list(&["b"]));
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn an_unreadable_record_is_skipped_not_the_rest_of_the_log() {
+        let dir = scratch("unreadable");
+        let mut log = records(&[("a", &["one"])]);
+        // A checksummed change record this format cannot parse.
+        let mut odd = Vec::new();
+        assert!(encode_change(
+            "a",
+            &EntryChange::Delete { next_id: 2, id: 1 },
+            &mut odd
+        ));
+        let body_at = odd.len() - "del 2\t1".len();
+        odd[body_at..body_at + 3].copy_from_slice(b"mov");
+        let crc = crate::format::crc32(&odd[12..]);
+        odd[8..12].copy_from_slice(&crc.to_le_bytes());
+        log.extend(odd);
+        log.extend(records(&[("b", &["after"])]));
+        fs::write(log_path(&dir, 1), &log).unwrap();
+        assert_eq!(recover(&dir, 1).unwrap(), 2);
+        assert_eq!(stored(&dir, "a"), list(&["one"]));
+        assert_eq!(stored(&dir, "b"), list(&["after"]));
         fs::remove_dir_all(dir).unwrap();
     }
 

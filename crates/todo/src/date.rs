@@ -33,9 +33,10 @@ fn days_in_month(year: u16, month: u8) -> u8 {
 }
 
 impl Date {
-    /// The date, if it exists.
+    /// The date, if it exists and has a four-digit year (0 to 9999, the `YYYY-MM-DD` form's
+    /// range: every `Date` prints as a string that parses back to it).
     pub fn new(year: u16, month: u8, day: u8) -> Option<Date> {
-        ((1..=12).contains(&month) && day >= 1 && day <= days_in_month(year, month))
+        (year <= 9999 && (1..=12).contains(&month) && day >= 1 && day <= days_in_month(year, month))
             .then_some(Date { year, month, day })
     }
 
@@ -95,6 +96,15 @@ impl fmt::Display for Date {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_date_prints_as_a_string_that_parses_back() {
+        assert_eq!(Date::new(10_000, 1, 1), None);
+        for (y, m, d) in [(0, 1, 1), (9999, 12, 31), (2000, 2, 29), (2018, 12, 19)] {
+            let date = Date::new(y, m, d).unwrap();
+            assert_eq!(date.to_string().parse::<Date>(), Ok(date));
+        }
+    }
 
     #[test]
     fn parses_and_prints_iso_dates() {

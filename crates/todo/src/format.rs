@@ -34,9 +34,14 @@
 //! A worker logs a list's first write in each log as a snapshot record and its later writes
 //! there as change records, so a write costs a few dozen bytes of log however long the list
 //! is, and every log holds, for each list it mentions, a snapshot before any change: replay
-//! never needs a list's file. Replay reads records until the first one that is incomplete or
-//! fails its checksum (a torn write at the tail, or the file's preallocated zeros), and
-//! applies each in order: a snapshot replaces the list, a change is applied to it.
+//! never needs a list's file (a change with no snapshot before it stops the replay, and the
+//! log is kept). A change is logged only if it was made to the version the log's previous
+//! record of the list leaves; otherwise the write is logged as a snapshot. Replay reads
+//! records until the first one that is incomplete or fails its checksum (a torn write at the
+//! tail, or the file's preallocated zeros), and applies each in order: a snapshot replaces the
+//! list, a change is applied to it. A whole record with a good checksum that cannot be read
+//! (not written by this format) is reported and skipped. Every change record written reads
+//! back as the change (checked when it is encoded).
 //!
 //! Beside the current log a worker may have `wal-<n>.old` (a rotated log whose checkpoint has
 //! not finished) and `wal-<n>.next` (a fresh log made ahead of the next rotation; it holds
@@ -217,13 +222,17 @@ pub(crate) enum EntryChange {
     Delete { next_id: u64, id: u64 },
 }
 
-/// A decoded log record.
+/// A decoded log record, borrowing from the log's bytes.
 #[derive(Clone, Debug, PartialEq)]
-pub(crate) enum LogRecord {
+pub(crate) enum LogRecord<'a> {
     /// A list's whole snapshot (bytes as in a list's file).
-    Snapshot(String, Vec<u8>),
+    Snapshot(&'a str, &'a [u8]),
     /// One change to a list.
-    Change(String, EntryChange),
+    Change(&'a str, EntryChange),
+    /// A whole record, its checksum good, that this format cannot read (a change body that
+    /// does not parse, a name that is not UTF-8). Replay reports it and goes on with the next
+    /// record: ending there would drop every later record of the log.
+    Unreadable,
 }
 
 /// Appends one framed record (`magic`, length, CRC, name, body) to `out`.
@@ -247,8 +256,10 @@ pub(crate) fn encode_record(name: &str, snapshot: &[u8], out: &mut Vec<u8>) {
     frame(MAGIC, name, snapshot, out);
 }
 
-/// Appends one change record for `name` to `out`.
-pub(crate) fn encode_change(name: &str, change: &EntryChange, out: &mut Vec<u8>) {
+/// Appends one change record for `name` to `out`, if its body reads back as `change`;
+/// otherwise appends nothing and returns false (the caller logs a snapshot instead), so that
+/// a change record that is written can always be replayed.
+pub(crate) fn encode_change(name: &str, change: &EntryChange, out: &mut Vec<u8>) -> bool {
     let mut body = String::with_capacity(48);
     match change {
         EntryChange::Put { next_id, entry } => {
@@ -259,7 +270,11 @@ pub(crate) fn encode_change(name: &str, change: &EntryChange, out: &mut Vec<u8>)
             let _ = write!(body, "del {next_id}\t{id}");
         }
     }
+    if decode_change(body.as_bytes()).as_ref() != Some(change) {
+        return false;
+    }
     frame(CHANGE_MAGIC, name, body.as_bytes(), out);
+    true
 }
 
 /// Decodes a change record's body.
@@ -283,50 +298,54 @@ fn decode_change(body: &[u8]) -> Option<EntryChange> {
     }
 }
 
-/// The valid records at the start of a log, in order.
-pub(crate) fn decode_records(log: &[u8]) -> Vec<LogRecord> {
-    let mut out = Vec::new();
-    let mut pos = 0;
-    let u32_at = |p: usize| -> Option<usize> {
-        log.get(p..p + 4)
-            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
-    };
-    loop {
-        let magic = log.get(pos..pos + 4);
-        let change = magic == Some(CHANGE_MAGIC);
-        if magic != Some(MAGIC) && !change {
-            break;
+/// The valid records at the start of a log, in order, decoded one at a time (a log may hold
+/// millions of change records: they are never all in memory at once).
+pub(crate) fn decode_records(log: &[u8]) -> Records<'_> {
+    Records { log, pos: 0 }
+}
+
+/// The iterator of [`decode_records`]: it ends at the first record that is incomplete or fails
+/// its checksum (a torn write, or the preallocated zeros after the last record).
+pub(crate) struct Records<'a> {
+    log: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Iterator for Records<'a> {
+    type Item = LogRecord<'a>;
+
+    fn next(&mut self) -> Option<LogRecord<'a>> {
+        let log = self.log;
+        let pos = self.pos;
+        let u32_at = |p: usize| -> Option<usize> {
+            log.get(p..p + 4)
+                .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
+        };
+        let magic = log.get(pos..pos + 4)?;
+        let change = magic == CHANGE_MAGIC;
+        if magic != MAGIC && !change {
+            return None;
         }
-        let (Some(len), Some(crc)) = (u32_at(pos + 4), u32_at(pos + 8)) else {
-            break;
-        };
-        let Some(payload) = log.get(pos + 12..pos + 12 + len) else {
-            break;
-        };
+        let len = u32_at(pos + 4)?;
+        let crc = u32_at(pos + 8)?;
+        let payload = log.get(pos + 12..(pos + 12).checked_add(len)?)?;
         if crc32(payload) as usize != crc {
-            break;
+            return None;
         }
-        let Some(name_len) = u32_at(pos + 12) else {
-            break;
-        };
-        let (Some(name), Some(body)) = (payload.get(4..4 + name_len), payload.get(4 + name_len..))
-        else {
-            break;
-        };
-        let Ok(name) = String::from_utf8(name.to_vec()) else {
-            break;
-        };
-        if change {
-            // A checksummed record that does not parse was not written by this format: end
-            // the replay there, as at a torn record.
-            let Some(c) = decode_change(body) else { break };
-            out.push(LogRecord::Change(name, c));
-        } else {
-            out.push(LogRecord::Snapshot(name, body.to_vec()));
-        }
-        pos += 12 + len;
+        self.pos = pos + 12 + len;
+        let parsed = (|| {
+            let name_len = u32_at(pos + 12)?;
+            let name = payload.get(4..4usize.checked_add(name_len)?)?;
+            let body = payload.get(4 + name_len..)?;
+            let name = std::str::from_utf8(name).ok()?;
+            Some(if change {
+                LogRecord::Change(name, decode_change(body)?)
+            } else {
+                LogRecord::Snapshot(name, body)
+            })
+        })();
+        Some(parsed.unwrap_or(LogRecord::Unreadable))
     }
-    out
 }
 
 #[cfg(test)]
@@ -392,17 +411,17 @@ mod tests {
         let whole = log.len();
         encode_record("c", b"three", &mut log);
         let torn = &log[..log.len() - 2];
-        let recs = decode_records(torn);
+        let recs: Vec<_> = decode_records(torn).collect();
         assert_eq!(
             recs,
             vec![
-                LogRecord::Snapshot("a".to_owned(), b"one".to_vec()),
-                LogRecord::Snapshot("b".to_owned(), b"two".to_vec())
+                LogRecord::Snapshot("a", b"one"),
+                LogRecord::Snapshot("b", b"two")
             ]
         );
         let mut zeros = log[..whole].to_vec();
         zeros.extend_from_slice(&[0; 64]);
-        assert_eq!(decode_records(&zeros).len(), 2);
+        assert_eq!(decode_records(&zeros).count(), 2);
     }
 
     #[test]
@@ -429,21 +448,27 @@ mod tests {
         let mut log = Vec::new();
         encode_record("a", b"snapshot", &mut log);
         for c in &changes {
-            encode_change("a list", c, &mut log);
+            assert!(encode_change("a list", c, &mut log));
         }
-        let recs = decode_records(&log);
+        let recs: Vec<_> = decode_records(&log).collect();
         assert_eq!(recs.len(), 4);
         for (r, c) in recs[1..].iter().zip(&changes) {
-            assert_eq!(*r, LogRecord::Change("a list".into(), c.clone()));
+            assert_eq!(*r, LogRecord::Change("a list", c.clone()));
         }
         // Cut anywhere in the last record: the ones before it stay.
         for back in 1..20 {
-            assert_eq!(decode_records(&log[..log.len() - back]).len(), 3);
+            assert_eq!(decode_records(&log[..log.len() - back]).count(), 3);
         }
-        // Checksummed but not a change this format writes: the replay ends there.
+        // Checksummed but not a change this format writes: reported, and the records after
+        // it are still read.
         let mut odd = Vec::new();
         frame(CHANGE_MAGIC, "a", b"mov 1\t2", &mut odd);
-        assert!(decode_records(&odd).is_empty());
+        encode_record("b", b"after", &mut odd);
+        let recs: Vec<_> = decode_records(&odd).collect();
+        assert_eq!(
+            recs,
+            [LogRecord::Unreadable, LogRecord::Snapshot("b", b"after")]
+        );
         for bad in [
             "put 1\t2",
             "del 1\t2\t3",

@@ -116,20 +116,19 @@ impl TodoList {
         self.next_id
     }
 
-    /// Rebuilds a list from stored parts (the database's decoder).
     /// Applies a logged change (replay): the entry put whole or removed, and the next id
     /// raised to the logged one (never lowered, so ids are never reused). Replaying a change
     /// twice gives the same list.
-    pub(crate) fn apply(&mut self, change: &crate::format::EntryChange) {
+    pub(crate) fn apply(&mut self, change: crate::format::EntryChange) {
         use crate::format::EntryChange;
         match change {
             EntryChange::Put { next_id, entry } => {
-                self.entries.insert(entry.id, entry.clone());
-                self.next_id = self.next_id.max(*next_id).max(entry.id.saturating_add(1));
+                self.next_id = self.next_id.max(next_id).max(entry.id.saturating_add(1));
+                self.entries.insert(entry.id, entry);
             }
             EntryChange::Delete { next_id, id } => {
-                self.entries.remove(id);
-                self.next_id = self.next_id.max(*next_id);
+                self.entries.remove(&id);
+                self.next_id = self.next_id.max(next_id);
             }
         }
     }
@@ -139,6 +138,7 @@ impl TodoList {
         self.entries.get(&id)
     }
 
+    /// Rebuilds a list from stored parts (the database's decoder).
     pub(crate) fn from_parts(next_id: u64, entries: Vec<Entry>) -> Option<Self> {
         let mut map = BTreeMap::new();
         for e in entries {

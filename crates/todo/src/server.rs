@@ -297,7 +297,10 @@ impl TodoServerState {
             TodoCall::Size => Err(TodoReply::Size(self.list.size())),
         };
         match outcome {
-            Ok((answer, change)) => self.write(next, change, to, answer),
+            Ok((answer, change)) => {
+                let change = change.map(|c| (self.list.clone(), c));
+                self.write(next, change, to, answer)
+            }
             Err(now) => {
                 to.reply(now);
                 Next::WaitTimeout(self.idle)
@@ -312,7 +315,7 @@ impl TodoServerState {
     fn write(
         &mut self,
         next: TodoList,
-        change: Option<EntryChange>,
+        change: Option<(Arc<TodoList>, EntryChange)>,
         to: Replier,
         answer: TodoReply,
     ) -> Next<Load> {
