@@ -1140,8 +1140,9 @@ fn crash_reports_for_abnormal_stops_only() {
     s.cast(Msg::Stop(custom("broken")));
     assert_eq!(down_of(r), custom("broken"));
     let (s, panicked) = probe_from(me);
+    let r = monitor(panicked);
     s.cast(Msg::Panic("cast panic"));
-    assert_eq!(wait_exit(panicked), ExitReason::Panic("cast panic".into()));
+    assert_eq!(down_of(r), ExitReason::Panic("cast panic".into()));
     for pid in clean {
         assert!(
             cap.reports_for(pid).is_empty(),
@@ -1227,15 +1228,19 @@ fn a_message_cancels_the_idle_timeout() {
 
 #[test]
 fn idle_timeout_from_init_can_expire_the_server() {
-    // The to-do server's expiry: no request for T, and the server stops itself.
+    // The to-do server's expiry: no request for T, and the server stops itself. Linked with
+    // exits trapped, not monitored: a monitor set up after `start` returns could come after
+    // the expiry (a busy machine) and see `noproc`; the link exists before `init` runs.
     in_process(|| {
+        trap_exit(true);
         let s = start_probe(
             Plan::Timeout(Duration::from_millis(10), true),
-            StartOpts::new().name("gs-expiring"),
+            StartOpts::new().name("gs-expiring").link(),
         )
         .expect("start");
         let Ev::Init(pid) = ev() else { panic!() };
-        assert_eq!(wait_exit(pid), ExitReason::Normal);
+        let exit = receive_match_timeout(LONG, |e: &Exit| e.from == pid).expect("no exit");
+        assert_eq!(exit.reason, ExitReason::Normal);
         assert_eq!(ev_now(), Some(Ev::Timeout));
         assert_eq!(ev_now(), Some(Ev::Terminate(pid, ExitReason::Normal)));
         assert_eq!(whereis("gs-expiring"), None);
