@@ -31,6 +31,6 @@ pub use database::{Database, DbConfig, DbError};
 pub use date::{Date, DateError};
 pub use list::{Entry, TodoList};
 pub use registry::{Key, ProcessRegistry, REGISTRY_NAME, REGISTRY_TABLE};
-pub use server::{TodoError, TodoServer};
+pub use server::{TodoError, TodoServer, set_server_log};
 pub use system::{Config, SYSTEM_NAME, SYSTEM_SUPERVISOR_NAME, TodoSystem};
 pub use web::{ACCEPTORS, Web, inject_handler_panics};

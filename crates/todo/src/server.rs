@@ -21,7 +21,7 @@
 //!   state, which may include a change whose write is still on its way to the disk.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{RecvTimeoutError, SyncSender, sync_channel};
 use std::time::Duration;
 
@@ -155,11 +155,13 @@ impl GenServer for TodoServerState {
                 )));
             }
         }
-        eprintln!(
-            "todo: starting to-do server for {:?} ({})",
-            a.name,
-            self_pid()
-        );
+        if SERVER_LOG.load(Ordering::Relaxed) {
+            eprintln!(
+                "todo: starting to-do server for {:?} ({})",
+                a.name,
+                self_pid()
+            );
+        }
         let s = TodoServerState {
             name: a.name,
             list: Arc::new(TodoList::new()),
@@ -225,10 +227,12 @@ impl GenServer for TodoServerState {
     }
 
     fn handle_timeout(&mut self) -> Next<Load> {
-        eprintln!(
-            "todo: to-do server for {:?} stops after {:?} idle",
-            self.name, self.idle
-        );
+        if SERVER_LOG.load(Ordering::Relaxed) {
+            eprintln!(
+                "todo: to-do server for {:?} stops after {:?} idle",
+                self.name, self.idle
+            );
+        }
         // The next request starts a server again, which loads and publishes the list.
         if let Some(t) = lists_table() {
             let me = self_pid();
@@ -360,6 +364,23 @@ impl TodoServerState {
             id,
         }
     }
+}
+
+/// Whether to-do servers print a line when they start and when they stop after their idle
+/// time ([`set_server_log`]).
+static SERVER_LOG: AtomicBool = AtomicBool::new(true);
+
+/// Whether to-do servers print a line to standard error when they start and when they stop
+/// after their idle time, as the book's servers do with `IO.puts`: on by default. A program that
+/// starts thousands of servers on purpose (a benchmark) turns it off; crashes are reported
+/// either way.
+///
+/// ```
+/// todo::set_server_log(false);
+/// todo::set_server_log(true);
+/// ```
+pub fn set_server_log(on: bool) {
+    SERVER_LOG.store(on, Ordering::Relaxed);
 }
 
 /// A handle to the server of one list (from [`Cache::server_process`](crate::Cache)).
