@@ -6,9 +6,9 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use runtime::{
-    Agent, CallError, CrashCapture, Down, ExitReason, Pid, StartError, StartOpts, StopError,
-    is_alive, monitor, process_info, receive_match, receive_match_timeout, self_pid, spawn,
-    spawn_monitor, whereis,
+    Agent, CallError, CrashCapture, Down, ExitReason, StartError, StartOpts, StopError, is_alive,
+    monitor, process_info, receive_match, receive_match_timeout, self_pid, spawn, spawn_monitor,
+    whereis,
 };
 
 /// A wait that only a bug can exhaust.
@@ -32,8 +32,9 @@ fn in_process(f: impl FnOnce() + Send + 'static) {
     );
 }
 
-fn wait_exit(pid: Pid) -> ExitReason {
-    let r = monitor(pid);
+/// The reason in the `Down` of monitor `r`. Monitor before doing what ends the process: a
+/// monitor set up after its end gets `noproc`, not the reason.
+fn down_of(r: runtime::Ref) -> ExitReason {
     receive_match_timeout(LONG, |d: &Down| d.monitor == r)
         .expect("process did not exit")
         .reason
@@ -204,8 +205,9 @@ fn a_panicking_function_ends_the_agent_and_the_caller_gets_the_exit() {
         );
         // A panicking cast ends the agent too.
         let a = Agent::start(|| 0u8, StartOpts::new()).expect("start");
-        let pid = a.pid().expect("alive");
+        // Monitored before the cast: the agent may be gone before a later monitor is set up.
+        let r = monitor(a.pid().expect("alive"));
         a.cast(|_| panic!("bad cast"));
-        assert_eq!(wait_exit(pid), ExitReason::Panic("bad cast".into()));
+        assert_eq!(down_of(r), ExitReason::Panic("bad cast".into()));
     });
 }

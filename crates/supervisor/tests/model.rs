@@ -21,7 +21,7 @@ use std::time::Duration;
 use common::{WAIT, quiet, wait_down};
 use proptest::prelude::*;
 use proptest::sample::Index;
-use runtime::{ExitReason, Pid, SpawnOpts, exit, exit_self, monitor, recv, send};
+use runtime::{ExitReason, Pid, SpawnOpts, demonitor_flush, exit, exit_self, monitor, recv, send};
 use supervisor::{
     ChildPid, ChildSpec, Restart, Strategy as SupStrategy, Supervisor, SupervisorOpts,
 };
@@ -534,11 +534,21 @@ fn run_case(spec: &TreeSpec, steps: &[Step]) {
         match target {
             Target::TopWorker(i) | Target::NestedSup(i) => end(pid_at(&top, i), reason),
             Target::NestedWorker(i, j) => {
-                let nested = Supervisor::from_pid(pid_at(&top, i));
+                let nested_pid = pid_at(&top, i);
+                let nested = Supervisor::from_pid(nested_pid);
+                // Monitored before the step: if the nested supervisor gives up, this Down
+                // comes after its exit reached the top. A call cannot tell: made while the
+                // supervisor is dying, it fails at once, possibly before that exit is sent.
+                let m = monitor(nested_pid);
                 end(pid_at(&nested, j), reason);
-                // Let the nested supervisor handle the exit first: it answers, or it gave
-                // up, and then its own exit reached the top before this call returned.
-                let _ = nested.which_children();
+                // Let the nested supervisor handle the exit first: it answers, or it gave up
+                // and then its own exit reached the top before its Down reached the test.
+                if nested.which_children().is_ok() {
+                    demonitor_flush(m);
+                } else {
+                    runtime::receive_match_timeout(WAIT, |d: &runtime::Down| d.monitor == m)
+                        .expect("the nested supervisor ended");
+                }
             }
         }
         model.apply(target, &reason.exit_reason());

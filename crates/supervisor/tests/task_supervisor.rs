@@ -46,9 +46,19 @@ fn start_child_runs_the_function_as_a_temporary_child() {
     let d = runtime::receive_match::<runtime::Down>(|d| d.monitor == m);
     assert_eq!(d.reason, ExitReason::Normal);
     assert!(sup.children().expect("children").is_empty());
-    // A crash is not restarted either.
-    let crashing = sup.start_child(|| panic!("smtp down")).expect("start");
-    let _ = wait_down(crashing);
+    // A crash is not restarted either. This task too waits to be told, so that it is
+    // monitored before it ends: a monitor set up once it is dying gets `noproc` at once,
+    // possibly before its exit has reached the supervisor and so before `children` sees it.
+    let crashing = sup
+        .start_child(|| {
+            let Finish = receive();
+            panic!("smtp down")
+        })
+        .expect("start");
+    let m = runtime::monitor(crashing);
+    send(crashing, Finish);
+    let d = runtime::receive_match::<runtime::Down>(|d| d.monitor == m);
+    assert_eq!(d.reason, ExitReason::Panic("smtp down".into()));
     assert!(sup.children().expect("children").is_empty());
     stop(sup.as_supervisor(), &[]);
 }
@@ -66,6 +76,7 @@ fn start_child_with_transient_runs_again_after_a_crash_only() {
             if n == 1 {
                 panic!("first run fails");
             }
+            let Finish = receive();
         })
         .expect("start");
     let (n1, p1) = receive::<(usize, Pid)>();
@@ -73,9 +84,14 @@ fn start_child_with_transient_runs_again_after_a_crash_only() {
     let (n2, p2) = receive::<(usize, Pid)>();
     assert_eq!(n2, 2, "restarted after the crash");
     assert_ne!(p2, first);
-    // The second run ended normally: not restarted, and no longer a child. Its exit reached
-    // the supervisor before its Down reached the test, so the next request sees it handled.
-    let _ = wait_down(p2);
+    // The second run ends normally when told to: not restarted, and no longer a child. Its
+    // exit reaches the supervisor before its Down reaches the test, so the next request sees
+    // it handled. That holds for a monitor set up before the end: one set up while the task
+    // is dying gets `noproc` at once, possibly before its exit has reached the supervisor.
+    let m = runtime::monitor(p2);
+    send(p2, Finish);
+    let d = runtime::receive_match::<runtime::Down>(|d| d.monitor == m);
+    assert_eq!(d.reason, ExitReason::Normal);
     assert!(sup.children().expect("children").is_empty());
     assert_eq!(runs.load(Ordering::SeqCst), 2);
     stop(sup.as_supervisor(), &[]);
