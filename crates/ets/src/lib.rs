@@ -7,6 +7,9 @@
 //! - [`TypedTable`] stores plain Rust records (a tuple such as `(String, Pid)` is keyed on its
 //!   first field), with closures for queries, and never builds a `Term`.
 //!
+//! Options follow `:ets.new/2`'s list ([`Options`]), including `read_concurrency` for
+//! read-mostly tables (reader-biased locks: reads from several cores share no lock word).
+//!
 //! A table belongs to the process that created it ([`runtime::self_pid`]). When that process
 //! exits, the table is deleted, or handed to its heir, which receives an [`EtsTransfer`].
 //! Rights ([`Access`]) are checked against the calling process on every operation. Every

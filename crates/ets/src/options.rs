@@ -1,4 +1,5 @@
-//! Table options: type, access, name, key position and heir (ETS's `new/2` option list).
+//! Table options: type, access, name, key position, heir and `read_concurrency` (ETS's `new/2`
+//! option list).
 
 use runtime::Pid;
 
@@ -65,7 +66,8 @@ impl Default for Options {
 }
 
 impl Options {
-    /// ETS's defaults: `set`, `protected`, key position 1, no heir, unnamed.
+    /// ETS's defaults: `set`, `protected`, key position 1, no heir, unnamed, no
+    /// `read_concurrency`.
     pub fn new() -> Self {
         Self::default()
     }
@@ -126,7 +128,8 @@ impl Options {
     /// `{read_concurrency, true}`: reads get cheaper and scale across cores, switching
     /// between reads and writes gets dearer, as in ETS. For tables read far more often than
     /// written, such as a cache or a registry. While no one writes, a reader writes to no
-    /// cache line that a reader on another core also writes; the first write after reads
+    /// cache line that a reader on another core also writes (but for a chance collision of
+    /// their hashed slots); the first write after reads
     /// waits for the readers in progress and scans a 32 KiB table of them (a few
     /// microseconds), and reads take the ordinary lock for a while after each such switch.
     ///

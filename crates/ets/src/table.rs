@@ -892,7 +892,8 @@ impl Table {
     }
 
     /// ETS's `file2tab/1`: recreates a table written by [`tab2file`](Table::tab2file), owned by
-    /// the calling process, with the saved name, type, access and key position.
+    /// the calling process, with the saved name, type, access, key position, `named_table` and
+    /// `read_concurrency`.
     pub fn file2tab(path: impl AsRef<Path>) -> Result<Table, EtsError> {
         let (name, opts, objs) = crate::file::read(path.as_ref())?;
         let t = Table::new(name, opts)?;

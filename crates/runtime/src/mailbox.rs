@@ -7,7 +7,8 @@
 //!
 //! Waiting spins briefly on the inbox's version counter before parking on its condition
 //! variable: on a two-core machine a reply usually arrives within the spin, and a futex wake
-//! costs more than the whole round trip.
+//! costs more than the whole round trip. A process whose last two waits each took over 1 ms,
+//! or that called [`expect_long_wait`], parks at once instead.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -220,8 +221,10 @@ fn learn(me: &Proc, started: Option<Instant>) {
 
 /// Tells the runtime that the calling process's next wait, in a receive or for a call's reply,
 /// will probably be long, so that it parks at once instead of spinning first. Only a hint:
-/// the wait itself is unchanged, and how long it really took teaches the usual rule (see
-/// [`receive`]'s waiting) as any wait does, so a wrong hint costs one wake-up.
+/// the wait itself is unchanged, and how long it really took teaches the usual rule as any
+/// wait does (a wait spins up to 30 µs before parking, and parks at once after two waits in a
+/// row that took over 1 ms; see `docs/runtime-semantics.md`), so a wrong hint costs one
+/// wake-up.
 ///
 /// For a process that knows more than its recent waits tell: a pool client that had to queue
 /// for its last worker will likely queue again, and spinning there only takes a core from the

@@ -7,7 +7,8 @@
 //! are serialised through one process, two clients asking for the same new list get one server.
 //!
 //! The table's rows are `{hash of the name, name, pid}`: a lookup then allocates nothing (the
-//! name is a shared string, and the key a number), and compares the name, so two names with
+//! name is a `ListName`, copied by value up to 30 bytes and shared beyond, and the key a
+//! number), and compares the name, so two names with
 //! one hash only cost the second one the slow path. Each thread keeps its handle to the table,
 //! and looks the table up again when the cache has restarted with a new one.
 //!

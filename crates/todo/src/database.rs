@@ -12,12 +12,12 @@
 //! 2. It then answers every writer: a [`Database::store`] call, or the completion that a
 //!    to-do server handed over with its write (the server does not wait for the disk: the
 //!    worker publishes the list and answers the server's client itself, see `server.rs`). The
-//!    list's new snapshot is kept in memory (reads are served from there) and written to its
-//!    file only when the log is rotated or the worker stops: a busy list costs one log append
-//!    per batch, not a file creation and a rename per change.
+//!    list's new version is kept in memory (reads are served from there) and encoded and
+//!    written to its file only when the log is rotated or the worker stops: a busy list costs
+//!    one log append per batch, not a file creation and a rename per change.
 //! 3. When the log passes a size, the worker renames it aside, switches to a fresh log that a
-//!    helper process preallocated beforehand, and hands the snapshots it holds to a checkpoint
-//!    process, which writes each to its list's file (a temporary file renamed over the old
+//!    helper process preallocated beforehand, and hands the lists it holds to a checkpoint
+//!    process, which encodes and writes each to its list's file (a temporary file renamed over the old
 //!    one), makes them all durable with one `syncfs` and deletes the old log; another helper
 //!    then preallocates the next fresh log. The worker goes on committing meanwhile: a
 //!    rotation costs it two renames,
@@ -327,7 +327,6 @@ fn sync_dir(dir: &Path) -> Result<(), String> {
         .map_err(|e| io_err("sync directory", dir, e))
 }
 
-/// Replays a log file into durable snapshots, then removes it.
 /// Removes the temporary files a dead incarnation of worker `worker` left half-written.
 fn remove_stale_tmp(dir: &Path, worker: usize) {
     let tag = format!(".w{worker}.");
@@ -342,6 +341,9 @@ fn remove_stale_tmp(dir: &Path, worker: usize) {
     }
 }
 
+/// Replays a log file into durable snapshots, then removes it: snapshot records replace a list,
+/// change records apply to it, unreadable records are skipped and counted; a change with no
+/// snapshot before it fails the replay and keeps the log. Returns how many lists it wrote.
 fn replay(dir: &Path, worker: usize, log: &Path) -> Result<usize, String> {
     let bytes = match fs::read(log) {
         Ok(b) => b,
@@ -1090,8 +1092,8 @@ impl Database {
         Ok(names)
     }
 
-    /// Test hook: the next `n` rotations of any worker fail to make their fresh log, as on a
-    /// full disk. Not part of the API.
+    /// Test hook: the next `n` attempts, by any worker, to make a fresh log (at a rotation or
+    /// its retry) fail, as on a full disk. Not part of the API.
     #[doc(hidden)]
     pub fn fail_fresh_logs(n: usize) {
         FAIL_FRESH_LOGS.store(n, Ordering::Relaxed);

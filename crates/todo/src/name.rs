@@ -4,8 +4,10 @@
 //! Every `Cache::server_process` copies a name out of the cache's table into a new handle. With
 //! an `Arc<str>` that copy and the handle's drop each write the name's reference count, one
 //! cache line per list shared by every client, so clients on two cores passed those lines
-//! back and forth on every lookup (a fifth of a lookup's time with 100 clients). Names of up to
-//! [`INLINE`] bytes, every name in the book and in the seeds, are copied by value instead.
+//! back and forth on every lookup (`perf` on seed 002's ETS cache with 100 clients put about a
+//! fifth of all samples on that count's increment, with the cache's table already
+//! reader-biased). Names of up to [`INLINE`] bytes, every name in the book and in the seeds,
+//! are copied by value instead.
 
 use std::fmt;
 use std::ops::Deref;

@@ -384,6 +384,9 @@ pub fn set_server_log(on: bool) {
 }
 
 /// A handle to the server of one list (from [`Cache::server_process`](crate::Cache)).
+///
+/// Like the book's servers, a server prints a line when it starts and when it stops after its
+/// idle time ([`set_server_log`] turns this off).
 #[derive(Clone, Debug, PartialEq)]
 pub struct TodoServer {
     name: ListName,
