@@ -658,8 +658,8 @@ impl DbWorker {
             return Next::Wait;
         }
         let mut buf = Vec::with_capacity(batch.iter().map(|p| p.name.len() + 64).sum());
-        // The version each list's records in this batch leave, merged into `in_log` once they
-        // are durable.
+        // The version each list's records in this batch leave (`in_log` is updated below, once
+        // they are durable).
         let mut leaves: HashMap<&str, &Arc<TodoList>> = HashMap::new();
         for p in &batch {
             // A list's first record in a log is its whole snapshot, so that replaying this log
@@ -680,10 +680,6 @@ impl DbWorker {
             }
             leaves.insert(&p.name, &p.list);
         }
-        let leaves: Vec<(String, Arc<TodoList>)> = leaves
-            .into_iter()
-            .map(|(n, l)| (n.to_owned(), l.clone()))
-            .collect();
         let end = self.log_len + buf.len() as u64;
         let alloc = if end > self.log_alloc {
             end + log_prealloc_step()
@@ -710,9 +706,15 @@ impl DbWorker {
         // dead; if it is alive, the batch was durable before any kill, so before any
         // replacement's replay.
         runtime::checkpoint();
-        self.in_log.extend(leaves);
         for p in batch {
-            // In order, so the last version of each list in the batch stays.
+            // In order, so the last version of each list in the batch stays (here and in
+            // `in_log`, where a list already there costs no new key).
+            match self.in_log.get_mut(&p.name) {
+                Some(last) => last.clone_from(&p.list),
+                None => {
+                    self.in_log.insert(p.name.clone(), p.list.clone());
+                }
+            }
             self.unwritten.insert(p.name, p.list);
             p.waiter.answer(Ok(()));
         }

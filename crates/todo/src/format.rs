@@ -114,6 +114,25 @@ fn unescape(s: &str) -> Option<String> {
     Some(out)
 }
 
+/// Writes an entry as a snapshot's entry line and a change record's body end it:
+/// `id TAB date TAB title`, the title escaped.
+fn write_entry(e: &Entry, out: &mut String) {
+    let _ = write!(out, "{}\t{}\t", e.id, e.date);
+    escape(&e.title, out);
+}
+
+/// Reads what [`write_entry`] wrote; `Err` says what is wrong with it.
+fn parse_entry(line: &str) -> Result<Entry, String> {
+    let mut parts = line.splitn(3, '\t');
+    let (Some(id), Some(date), Some(title)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(format!("bad entry line {line:?}"));
+    };
+    let id: u64 = id.parse().map_err(|_| format!("bad entry id {id:?}"))?;
+    let date: Date = date.parse().map_err(|e| format!("{e}"))?;
+    let title = unescape(title).ok_or_else(|| format!("bad escape in {title:?}"))?;
+    Ok(Entry { id, date, title })
+}
+
 /// Encodes a list as a snapshot.
 pub(crate) fn encode_list(list: &TodoList) -> Vec<u8> {
     let mut s = String::with_capacity(64 + list.size() * 40);
@@ -121,8 +140,7 @@ pub(crate) fn encode_list(list: &TodoList) -> Vec<u8> {
     let _ = writeln!(s, "next_id {}", list.next_id());
     let _ = writeln!(s, "entries {}", list.size());
     for e in list.all_entries() {
-        let _ = write!(s, "{}\t{}\t", e.id, e.date);
-        escape(&e.title, &mut s);
+        write_entry(e, &mut s);
         s.push('\n');
     }
     let crc = crc32(s.as_bytes());
@@ -161,14 +179,7 @@ pub(crate) fn decode_list(bytes: &[u8]) -> Result<TodoList, String> {
     let count = field(lines.next(), "entries")?;
     let mut entries = Vec::new();
     for line in lines {
-        let mut parts = line.splitn(3, '\t');
-        let (Some(id), Some(date), Some(title)) = (parts.next(), parts.next(), parts.next()) else {
-            return Err(format!("bad entry line {line:?}"));
-        };
-        let id: u64 = id.parse().map_err(|_| format!("bad entry id {id:?}"))?;
-        let date: Date = date.parse().map_err(|e| format!("{e}"))?;
-        let title = unescape(title).ok_or_else(|| format!("bad escape in {title:?}"))?;
-        entries.push(Entry { id, date, title });
+        entries.push(parse_entry(line)?);
     }
     if entries.len() as u64 != count {
         return Err(format!("expected {count} entries, found {}", entries.len()));
@@ -263,8 +274,8 @@ pub(crate) fn encode_change(name: &str, change: &EntryChange, out: &mut Vec<u8>)
     let mut body = String::with_capacity(48);
     match change {
         EntryChange::Put { next_id, entry } => {
-            let _ = write!(body, "put {next_id}\t{}\t{}\t", entry.id, entry.date);
-            escape(&entry.title, &mut body);
+            let _ = write!(body, "put {next_id}\t");
+            write_entry(entry, &mut body);
         }
         EntryChange::Delete { next_id, id } => {
             let _ = write!(body, "del {next_id}\t{id}");
@@ -281,19 +292,17 @@ pub(crate) fn encode_change(name: &str, change: &EntryChange, out: &mut Vec<u8>)
 fn decode_change(body: &[u8]) -> Option<EntryChange> {
     let text = std::str::from_utf8(body).ok()?;
     let (kind, rest) = text.split_at_checked(4)?;
-    let mut parts = rest.splitn(4, '\t');
-    let next_id = parts.next()?.parse().ok()?;
-    let id = parts.next()?.parse().ok()?;
+    let (next_id, rest) = rest.split_once('\t')?;
+    let next_id = next_id.parse().ok()?;
     match kind {
-        "put " => {
-            let date = parts.next()?.parse().ok()?;
-            let title = unescape(parts.next()?)?;
-            Some(EntryChange::Put {
-                next_id,
-                entry: Entry { id, date, title },
-            })
-        }
-        "del " if parts.next().is_none() => Some(EntryChange::Delete { next_id, id }),
+        "put " => Some(EntryChange::Put {
+            next_id,
+            entry: parse_entry(rest).ok()?,
+        }),
+        "del " => Some(EntryChange::Delete {
+            next_id,
+            id: rest.parse().ok()?,
+        }),
         _ => None,
     }
 }
