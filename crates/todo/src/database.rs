@@ -90,6 +90,8 @@ const CHECKPOINT_RETRY: Duration = Duration::from_secs(1);
 const HELPERS_WAIT: Duration = Duration::from_secs(3);
 /// At most this many writes go into one group commit.
 const MAX_BATCH: usize = 1024;
+/// A commit that takes this long (write plus `fdatasync`) is logged as slow.
+const SLOW_COMMIT: Duration = Duration::from_millis(50);
 /// How long a store may take before the caller gives up (the write may still happen).
 const STORE_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -686,10 +688,23 @@ impl DbWorker {
         } else {
             self.log_alloc
         };
+        let started = Instant::now();
         let logged = preallocate(&self.log, self.log_alloc.max(end), alloc)
             .and_then(|()| self.log.write_all_at(&buf, self.log_len))
             .and_then(|()| self.log.sync_data())
             .map_err(|e| io_err("append to", &log_path(&self.dir, self.index), e));
+        let took = started.elapsed();
+        if took >= SLOW_COMMIT {
+            // Every client waiting on this batch waited this long: a line per slow commit
+            // tells the disk's stalls apart from the system's own latency.
+            eprintln!(
+                "todo: database worker {}: slow commit, {} records ({} bytes) took {} ms to write and fdatasync",
+                self.index,
+                batch.len(),
+                buf.len(),
+                took.as_millis()
+            );
+        }
         if let Err(e) = logged {
             for p in batch {
                 p.waiter.answer(Err(DbError::Io(e.clone())));

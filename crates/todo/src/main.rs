@@ -11,6 +11,11 @@
 //!
 //! Ctrl-C (or SIGTERM) stops the tree in order: web server, cache, list servers, database
 //! (which commits what it holds), registry.
+//!
+//! Log lines go to standard error: one per start of a list server, per crash and restart, per
+//! stop, and one per slow commit, when a database worker's write and `fdatasync` of a batch took
+//! 50 ms or more. Every client waiting on that batch waited as long, so these lines tell the
+//! disk's stalls apart from the system's own latency.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
