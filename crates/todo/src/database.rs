@@ -29,10 +29,10 @@
 //!    to): a snapshot record replaces its list, a change record is applied to it, each list is
 //!    written once, durably, then the logs are dropped.
 //!
-//! Every change to a worker's files (snapshots, log renames, removals) happens under one lock
-//! ([`OWNERS`]) that also records, per data directory and worker index, which incarnation of
-//! the worker owns them: a worker's start takes a new generation and replays the logs while
-//! holding the lock, and the worker and its helper processes check their generation, and that
+//! Every change to a worker's files (snapshots, log renames, removals) happens under that
+//! worker's lock ([`OWNERS`], one per data directory and worker index), which also records
+//! which incarnation of the worker owns them: a worker's start takes a new generation and
+//! replays the logs while holding the lock, and the worker and its helper processes check their generation, and that
 //! they are alive, under the lock before each change. A killed worker's thread (which runs on
 //! until its next runtime call), or a helper of a dead worker that has not been stopped yet,
 //! can therefore never rename a log or an older snapshot over what the successor relies on.
@@ -170,48 +170,56 @@ struct CheckpointDone(Result<(), String>);
 /// A fresh log, preallocated and durable, ready for the next rotation (or why it is not).
 struct NextLogReady(Result<File, String>);
 
-/// Per data directory and worker index, the generation of the worker incarnation that owns
-/// its files; held while any of those files changes (see the module documentation). Never
-/// held across a runtime call other than `checkpoint`, nor while waiting for anything but the
-/// disk.
-static OWNERS: std::sync::Mutex<Option<HashMap<(PathBuf, usize), u64>>> =
+/// Per data directory and worker index, a lock over that worker's files holding the
+/// generation of the worker incarnation that owns them; held while any of those files changes
+/// (see the module documentation). Never held across a runtime call other than `checkpoint`,
+/// nor while waiting for anything but the disk. Each worker's files have a lock of their own,
+/// so one worker's replay at its start holds up no other worker's checkpoint.
+///
+/// Lock order: the map's own lock is held only to find or add a worker's slot, and is let go
+/// before the slot is locked. A thread holds one slot at a time, except worker 1 at its start,
+/// which holds its own and takes, one after another, those of the workers beyond the worker
+/// count to replay their logs; nothing takes a slot while holding another in any other order,
+/// so no two threads can wait on each other.
+static OWNERS: std::sync::Mutex<Option<HashMap<(PathBuf, usize), Slot>>> =
     std::sync::Mutex::new(None);
 
-type Owners = std::sync::MutexGuard<'static, Option<HashMap<(PathBuf, usize), u64>>>;
+/// One worker's entry in [`OWNERS`]: the generation that owns its files (0: none yet).
+type Slot = Arc<parking_lot::Mutex<u64>>;
 
-fn lock_owners() -> Owners {
-    // A poisoned lock only means a killed process unwound while holding it; the files are
-    // whole either way (temporary files, renames).
-    OWNERS
+/// A held [`Slot`]: while it lives, nobody else changes that worker's files.
+type Owners = parking_lot::ArcMutexGuard<parking_lot::RawMutex, u64>;
+
+/// Worker `index`'s slot in [`OWNERS`], added if it is not there yet.
+fn slot(dir: &Path, index: usize) -> Slot {
+    // A poisoned lock only means a killed process unwound while holding it; the map is
+    // whole either way (one insertion).
+    let mut map = OWNERS
         .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    map.get_or_insert_with(HashMap::new)
+        .entry((dir.to_owned(), index))
+        .or_default()
+        .clone()
 }
 
-/// Takes [`OWNERS`] for generation `generation` of worker `index`: `None` if a newer
-/// incarnation owns the files. Ends the calling process here if it is dead.
+/// Takes worker `index`'s slot for generation `generation`: `None` if a newer incarnation
+/// owns the files. Ends the calling process here if it is dead.
 fn owned(dir: &Path, index: usize, generation: u64) -> Option<Owners> {
-    let g = lock_owners();
+    let g = slot(dir, index).lock_arc();
     runtime::checkpoint();
-    let current = g
-        .as_ref()
-        .and_then(|m| m.get(&(dir.to_owned(), index)).copied());
-    (current == Some(generation)).then_some(g)
+    (*g == generation).then_some(g)
 }
 
 /// Makes the caller the owner of worker `index`'s files (a new generation), returning the
 /// generation and the lock, still held.
 fn take_ownership(dir: &Path, index: usize) -> (u64, Owners) {
-    let mut g = lock_owners();
+    let mut g = slot(dir, index).lock_arc();
     // A worker killed while it waited for the lock must not take the files from the
     // replacement that may already own them.
     runtime::checkpoint();
-    let slot = g
-        .get_or_insert_with(HashMap::new)
-        .entry((dir.to_owned(), index))
-        .or_insert(0);
-    *slot += 1;
-    let generation = *slot;
-    (generation, g)
+    *g += 1;
+    (*g, g)
 }
 
 /// Why a helper stopped: its worker has a successor.
@@ -468,6 +476,34 @@ fn new_log(dir: &Path, path: &Path) -> Result<(File, u64), String> {
     Ok((f, len))
 }
 
+/// A worker's start on the disk: takes its files (a new generation), replays every log left
+/// into the lists' files, and opens a fresh log. Returns the generation and the log with its
+/// preallocated length.
+fn take_files(a: &WorkerArgs) -> Result<(u64, File, u64), String> {
+    fs::create_dir_all(&a.dir).map_err(|e| io_err("create data directory", &a.dir, e))?;
+    // Owner of the files from here on; a previous incarnation's thread or helpers still
+    // running can no longer change them.
+    let (generation, owners) = take_ownership(&a.dir, a.index);
+    let mut recovered = recover(&a.dir, a.index)?;
+    if a.index == 1 {
+        // Logs of workers that no longer exist (the worker count went down), each under its
+        // own slot, taken from any helper of theirs still running.
+        for k in (a.workers + 1)..=(a.workers + 64) {
+            let (_, _theirs) = take_ownership(&a.dir, k);
+            recovered += recover(&a.dir, k)?;
+        }
+    }
+    if recovered > 0 {
+        eprintln!(
+            "todo: database worker {} recovered {recovered} lists from its log",
+            a.index
+        );
+    }
+    let (log, log_alloc) = open_log(&a.dir, a.index)?;
+    drop(owners);
+    Ok((generation, log, log_alloc))
+}
+
 pub(crate) struct WorkerArgs {
     dir: PathBuf,
     index: usize,
@@ -483,25 +519,7 @@ impl GenServer for DbWorker {
 
     fn init(a: WorkerArgs) -> Init<Self> {
         let start = || -> Result<DbWorker, String> {
-            fs::create_dir_all(&a.dir).map_err(|e| io_err("create data directory", &a.dir, e))?;
-            // Owner of the files from here on; a previous incarnation's thread or helpers
-            // still running can no longer change them.
-            let (generation, owners) = take_ownership(&a.dir, a.index);
-            let mut recovered = recover(&a.dir, a.index)?;
-            if a.index == 1 {
-                // Logs of workers that no longer exist (the worker count went down).
-                for k in (a.workers + 1)..=(a.workers + 64) {
-                    recovered += recover(&a.dir, k)?;
-                }
-            }
-            if recovered > 0 {
-                eprintln!(
-                    "todo: database worker {} recovered {recovered} lists from its log",
-                    a.index
-                );
-            }
-            let (log, log_alloc) = open_log(&a.dir, a.index)?;
-            drop(owners);
+            let (generation, log, log_alloc) = take_files(&a)?;
             Ok(DbWorker {
                 dir: a.dir.clone(),
                 index: a.index,
@@ -1341,6 +1359,57 @@ mod tests {
         assert_eq!(recover(&dir, 1).unwrap(), 2);
         assert_eq!(stored(&dir, "a"), list(&["one"]));
         assert_eq!(stored(&dir, "b"), list(&["after"]));
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// One worker's start, holding its own files through the replay, does not hold up
+    /// another worker's checkpoint (there was one lock for all workers).
+    #[test]
+    fn a_worker_holding_its_files_does_not_hold_another_workers() {
+        let dir = scratch("owners-apart");
+        let (one, held) = take_ownership(&dir, 1);
+        let (two, g) = take_ownership(&dir, 2);
+        drop(g);
+        let (tx, rx) = std::sync::mpsc::channel();
+        let d = dir.clone();
+        let t = std::thread::spawn(move || {
+            let _ = tx.send(owned(&d, 2, two).is_some());
+        });
+        assert_eq!(
+            rx.recv_timeout(Duration::from_secs(10)),
+            Ok(true),
+            "worker 2's files are free while worker 1's are held"
+        );
+        t.join().unwrap();
+        drop(held);
+        assert!(owned(&dir, 1, one).is_some());
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// Worker 1's start replays the logs of workers beyond the worker count and takes their
+    /// files first: a helper of such a worker, from a run with more workers, is refused after.
+    #[test]
+    fn worker_one_takes_the_files_of_workers_beyond_the_count() {
+        let dir = scratch("owners-beyond");
+        let (old_four, g) = take_ownership(&dir, 4);
+        drop(g);
+        fs::write(log_path(&dir, 4), records(&[("left", &["behind"])])).unwrap();
+        let args = WorkerArgs {
+            dir: dir.clone(),
+            index: 1,
+            workers: 3,
+        };
+        let (generation, _log, _) = take_files(&args).unwrap();
+        assert!(owned(&dir, 1, generation).is_some());
+        assert!(
+            owned(&dir, 4, old_four).is_none(),
+            "a helper of the old worker 4 may no longer change its files"
+        );
+        assert_eq!(stored(&dir, "left"), list(&["behind"]));
+        assert!(
+            !log_path(&dir, 4).exists(),
+            "its log was replayed and removed"
+        );
         fs::remove_dir_all(dir).unwrap();
     }
 
