@@ -1,4 +1,5 @@
-//! The HTTP interface (the book's `Todo.Web`): HTTP/1.1 with keep-alive, on `std::net`.
+//! The HTTP interface (the book's `Todo.Web`): HTTP/1.1 with keep-alive, on `std::net` sockets,
+//! request heads read by `httparse` (the HTTP/1 parser of the `hyper` project).
 //!
 //! | route | parameters (query string) | answer |
 //! |---|---|---|
@@ -56,6 +57,8 @@ pub const ACCEPTORS: usize = 64;
 const READ_TICK: Duration = Duration::from_millis(250);
 /// The largest request head (request line and headers) read.
 const MAX_HEAD: usize = 16 << 10;
+/// The most header lines a request may have.
+const MAX_HEADERS: usize = 64;
 /// The largest request body read (and ignored).
 const MAX_BODY: usize = 1 << 20;
 
@@ -199,10 +202,6 @@ enum Incoming {
     Bad(u16, &'static str),
 }
 
-fn find_head_end(buf: &[u8]) -> Option<usize> {
-    buf.windows(4).position(|w| w == b"\r\n\r\n").map(|i| i + 4)
-}
-
 /// Reads into `buf` until `done` says how many bytes it needs, waking every [`READ_TICK`]
 /// to check that this process is alive. `None`: the connection closed or failed.
 fn fill(
@@ -234,53 +233,58 @@ fn fill(
     Some(())
 }
 
-/// Reads the next request from `buf` (and the connection), consuming it from `buf`.
-fn read_request(stream: &TcpStream, closing: &AtomicBool, buf: &mut Vec<u8>) -> Incoming {
-    let mut head_end = None;
-    let mut too_big = false;
-    let filled = fill(stream, closing, buf, |b| {
-        head_end = find_head_end(b);
-        too_big = head_end.is_none() && b.len() > MAX_HEAD;
-        head_end.is_some() || too_big
-    });
-    if filled.is_none() {
-        return Incoming::Closed;
+/// A complete request head: its length in the buffer, method, target, whether the connection
+/// stays open after the answer, and the body's length.
+struct Head {
+    len: usize,
+    method: Method,
+    target: String,
+    keep_alive: bool,
+    body: usize,
+}
+
+/// Parses a request head at the start of `buf` with `httparse`: `None` if more bytes are
+/// needed; the status and one-line reason to answer (then close) if it cannot be served.
+fn parse_head(buf: &[u8]) -> Option<Result<Head, (u16, &'static str)>> {
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut req = httparse::Request::new(&mut headers);
+    let len = match req.parse(buf) {
+        Ok(httparse::Status::Partial) => return None,
+        Ok(httparse::Status::Complete(len)) => len,
+        Err(httparse::Error::Version) => {
+            return Some(Err((505, "only HTTP/1.0 and HTTP/1.1 are served")));
+        }
+        Err(httparse::Error::TooManyHeaders) => {
+            return Some(Err((431, "too many header lines")));
+        }
+        Err(_) => return Some(Err((400, "malformed request head"))),
+    };
+    Some(head_of(&req, len))
+}
+
+/// What the routes need from a parsed head.
+fn head_of(req: &httparse::Request<'_, '_>, len: usize) -> Result<Head, (u16, &'static str)> {
+    if len > MAX_HEAD {
+        return Err((431, "the request head is too large"));
     }
-    let Some(head_end) = head_end.filter(|n| *n <= MAX_HEAD) else {
-        return Incoming::Bad(431, "the request head is too large");
+    let (Some(method), Some(target), Some(version)) = (req.method, req.path, req.version) else {
+        return Err((400, "malformed request line"));
     };
-    let Ok(head) = std::str::from_utf8(&buf[..head_end]) else {
-        return Incoming::Bad(400, "the request head is not UTF-8");
-    };
-    let mut lines = head.split("\r\n");
-    let mut parts = lines.next().unwrap_or("").split(' ');
-    let (Some(method), Some(target), Some(version), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Incoming::Bad(400, "malformed request line");
-    };
-    let (method, target) = (Method::parse(method), target.to_owned());
-    let mut keep_alive = match version {
-        "HTTP/1.1" => true,
-        "HTTP/1.0" => false,
-        _ => return Incoming::Bad(505, "only HTTP/1.0 and HTTP/1.1 are served"),
-    };
-    let mut length = 0usize;
-    for line in lines.filter(|l| !l.is_empty()) {
-        let Some((name, value)) = line.split_once(':') else {
-            return Incoming::Bad(400, "malformed header line");
-        };
-        let value = value.trim();
-        if name.eq_ignore_ascii_case("content-length") {
-            match value.parse() {
-                Ok(n) if n <= MAX_BODY => length = n,
-                Ok(_) => return Incoming::Bad(413, "the request body is too large"),
-                Err(_) => return Incoming::Bad(400, "malformed Content-Length"),
+    // HTTP/1.1 keeps the connection open unless told otherwise; HTTP/1.0 closes it.
+    let mut keep_alive = version == 1;
+    let mut body = 0usize;
+    for h in req.headers.iter() {
+        let value = std::str::from_utf8(h.value).map(str::trim);
+        if h.name.eq_ignore_ascii_case("content-length") {
+            match value.map(str::parse::<usize>) {
+                Ok(Ok(n)) if n <= MAX_BODY => body = n,
+                Ok(Ok(_)) => return Err((413, "the request body is too large")),
+                _ => return Err((400, "malformed Content-Length")),
             }
-        } else if name.eq_ignore_ascii_case("transfer-encoding") {
-            return Incoming::Bad(501, "chunked request bodies are not supported");
-        } else if name.eq_ignore_ascii_case("connection") {
-            let v = value.to_ascii_lowercase();
+        } else if h.name.eq_ignore_ascii_case("transfer-encoding") {
+            return Err((501, "chunked request bodies are not supported"));
+        } else if h.name.eq_ignore_ascii_case("connection") {
+            let v = value.unwrap_or("").to_ascii_lowercase();
             if v.contains("close") {
                 keep_alive = false;
             } else if v.contains("keep-alive") {
@@ -288,13 +292,40 @@ fn read_request(stream: &TcpStream, closing: &AtomicBool, buf: &mut Vec<u8>) -> 
             }
         }
     }
+    Ok(Head {
+        len,
+        method: Method::parse(method),
+        target: target.to_owned(),
+        keep_alive,
+        body,
+    })
+}
+
+/// Reads the next request from `buf` (and the connection), consuming it from `buf`.
+fn read_request(stream: &TcpStream, closing: &AtomicBool, buf: &mut Vec<u8>) -> Incoming {
+    let mut parsed = None;
+    let filled = fill(stream, closing, buf, |b| {
+        parsed = match parse_head(b) {
+            None if b.len() > MAX_HEAD => Some(Err((431, "the request head is too large"))),
+            p => p,
+        };
+        parsed.is_some()
+    });
+    if filled.is_none() {
+        return Incoming::Closed;
+    }
+    let head = match parsed {
+        Some(Ok(head)) => head,
+        Some(Err((code, why))) => return Incoming::Bad(code, why),
+        None => return Incoming::Closed,
+    };
     // The body is read and dropped (the routes take their parameters from the query).
-    let total = head_end + length;
+    let total = head.len + head.body;
     if fill(stream, closing, buf, |b| b.len() >= total).is_none() {
         return Incoming::Closed;
     }
     buf.drain(..total);
-    Incoming::Request(method, target, keep_alive)
+    Incoming::Request(head.method, head.target, head.keep_alive)
 }
 
 fn reason(code: u16) -> &'static str {
@@ -561,5 +592,61 @@ mod tests {
         );
         assert_eq!(percent_decode("%C3%A9").as_deref(), Some("é"));
         assert_eq!(percent_decode("%4"), None);
+    }
+
+    /// The request head as `httparse` reads it: more bytes wanted until the blank line, the
+    /// head's length (a pipelined request after it left alone), keep-alive by version and
+    /// header, and each unreadable head's status.
+    #[test]
+    fn request_heads_are_parsed_and_bad_ones_get_their_status() {
+        let get = b"GET /entries?list=a&date=2018-12-19 HTTP/1.1\r\nHost: x\r\n\r\n";
+        for cut in 0..get.len() {
+            assert!(parse_head(&get[..cut]).is_none(), "cut at {cut}");
+        }
+        let mut two = get.to_vec();
+        two.extend_from_slice(b"POST /add_entry HTTP/1.1\r\n");
+        let Some(Ok(h)) = parse_head(&two) else {
+            panic!("a complete head")
+        };
+        assert_eq!(h.len, get.len());
+        assert_eq!(h.method, Method::Get);
+        assert_eq!(h.target, "/entries?list=a&date=2018-12-19");
+        assert!(h.keep_alive);
+        assert_eq!(h.body, 0);
+        let Some(Ok(h)) = parse_head(b"POST /x HTTP/1.0\r\nContent-Length: 3\r\n\r\nabc") else {
+            panic!("a complete head")
+        };
+        assert!(!h.keep_alive, "HTTP/1.0 closes");
+        assert_eq!(h.body, 3);
+        let Some(Ok(h)) = parse_head(b"GET /x HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n") else {
+            panic!("a complete head")
+        };
+        assert!(h.keep_alive, "unless asked to keep the connection");
+        let status = |raw: &[u8]| match parse_head(raw) {
+            Some(Err((code, _))) => code,
+            other => panic!(
+                "{:?}: {:?}",
+                String::from_utf8_lossy(raw),
+                other.map(|h| h.map(|h| h.len))
+            ),
+        };
+        assert_eq!(status(b"NONSENSE\r\n\r\n"), 400);
+        assert_eq!(status(b"GET / HTTP/2.0\r\n\r\n"), 505);
+        assert_eq!(status(b"GET / HTTP/1.1\r\nContent-Length: x\r\n\r\n"), 400);
+        assert_eq!(
+            status(b"GET / HTTP/1.1\r\nContent-Length: 9999999999\r\n\r\n"),
+            413
+        );
+        assert_eq!(
+            status(b"GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"),
+            501
+        );
+        let many = format!(
+            "GET / HTTP/1.1\r\n{}\r\n",
+            "X-A: 1\r\n".repeat(MAX_HEADERS + 1)
+        );
+        assert_eq!(status(many.as_bytes()), 431);
+        let long = format!("GET / HTTP/1.1\r\nX-A: {}\r\n\r\n", "a".repeat(MAX_HEAD));
+        assert_eq!(status(long.as_bytes()), 431);
     }
 }
