@@ -29,13 +29,15 @@
 //!    to): a snapshot record replaces its list, a change record is applied to it, each list is
 //!    written once, durably, then the logs are dropped.
 //!
-//! Every change to a worker's files (snapshots, log renames, removals) happens under that
-//! worker's lock ([`OWNERS`], one per data directory and worker index), which also records
-//! which incarnation of the worker owns them: a worker's start takes a new generation and
-//! replays the logs while holding the lock, and the worker and its helper processes check their generation, and that
-//! they are alive, under the lock before each change. A killed worker's thread (which runs on
-//! until its next runtime call), or a helper of a dead worker that has not been stopped yet,
-//! can therefore never rename a log or an older snapshot over what the successor relies on.
+//! Every change to a worker's files (snapshots, log renames, removals) happens under that worker's
+//! lock ([`OWNERS`], one per data directory and worker index), which also records which incarnation
+//! of the worker owns them: a worker's start takes a new generation and replays the logs while
+//! holding the lock, and the worker and its helper processes check their generation, and that they
+//! are alive, under the lock before each change. A killed worker's thread (which runs on until its
+//! next runtime call), or a helper of a dead worker that has not been stopped yet, can therefore
+//! never rename a log or an older snapshot over what the successor relies on. Worker 1's start also
+//! takes the files of the workers beyond the worker count before it replays their logs, which cuts
+//! off any helper of theirs still running.
 //!
 //! The formats are in `format.rs`. A missing snapshot is an empty list; a corrupt one is
 //! reported as an error to whoever asks for that list, and never crashes the system.
@@ -192,8 +194,8 @@ type Owners = parking_lot::ArcMutexGuard<parking_lot::RawMutex, u64>;
 
 /// Worker `index`'s slot in [`OWNERS`], added if it is not there yet.
 fn slot(dir: &Path, index: usize) -> Slot {
-    // A poisoned lock only means a killed process unwound while holding it; the map is
-    // whole either way (one insertion).
+    // Never held across a runtime call, so no kill unwinds through it; were it poisoned
+    // anyway, the map is whole (one insertion at a time).
     let mut map = OWNERS
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -1368,11 +1370,13 @@ mod tests {
     fn a_worker_holding_its_files_does_not_hold_another_workers() {
         let dir = scratch("owners-apart");
         let (one, held) = take_ownership(&dir, 1);
-        let (two, g) = take_ownership(&dir, 2);
-        drop(g);
+        // Worker 2's side runs on a thread of its own, so that a shared lock would make the
+        // answer late (and the test fail) rather than block this thread for good.
         let (tx, rx) = std::sync::mpsc::channel();
         let d = dir.clone();
         let t = std::thread::spawn(move || {
+            let (two, g) = take_ownership(&d, 2);
+            drop(g);
             let _ = tx.send(owned(&d, 2, two).is_some());
         });
         assert_eq!(
