@@ -13,12 +13,18 @@
 //!   alone. `--quick` runs a tenth of every workload.
 //! - `bench --criterion [ARGS]`: the criterion benches (`cargo bench -p benches`), passing
 //!   ARGS on.
+//! - `load [--seconds N] [--runs N] [--db-workers N]`: the book's load test of the to-do
+//!   system (needs `wrk`): checks the disk's `fdatasync`, then runs the release `todo` binary
+//!   and wrk's mix against it, a fresh server each run, and prints throughput, wrk's
+//!   percentiles and the slow commits the server logged (see `crates/todo/load/README.md`).
 //!
 //! Only the standard library is used, so the first `cargo xtask` builds in seconds.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Instant;
+
+mod load;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -28,10 +34,11 @@ fn main() -> ExitCode {
         Some("test") => test(&root),
         Some("demos") => demos(&root, &args[1..]),
         Some("bench") => bench(&root, &args[1..]),
+        Some("load") => load::load(&root, &args[1..]),
         _ => {
             eprintln!(
                 "usage: cargo xtask <ci | test | demos [NAME...] | bench [--beam] [--quick] \
-                 | bench --criterion [ARGS...]>"
+                 | bench --criterion [ARGS...] | load [--seconds N] [--runs N] [--db-workers N]>"
             );
             return ExitCode::from(2);
         }
