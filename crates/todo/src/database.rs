@@ -36,8 +36,8 @@
 //! are alive, under the lock before each change. A killed worker's thread (which runs on until its
 //! next runtime call), or a helper of a dead worker that has not been stopped yet, can therefore
 //! never rename a log or an older snapshot over what the successor relies on. Worker 1's start also
-//! takes the files of the workers beyond the worker count before it replays their logs, which cuts
-//! off any helper of theirs still running.
+//! takes the files of the 64 worker indexes past the worker count before it replays their logs,
+//! which cuts off any helper of theirs still running.
 //!
 //! The formats are in `format.rs`. A missing snapshot is an empty list; a corrupt one is
 //! reported as an error to whoever asks for that list, and never crashes the system.
@@ -92,7 +92,8 @@ const CHECKPOINT_RETRY: Duration = Duration::from_secs(1);
 const HELPERS_WAIT: Duration = Duration::from_secs(3);
 /// At most this many writes go into one group commit.
 const MAX_BATCH: usize = 1024;
-/// A commit that takes this long (write plus `fdatasync`) is logged as slow.
+/// A commit that takes this long (its write, any zeros extending the log, and `fdatasync`)
+/// is logged as slow.
 const SLOW_COMMIT: Duration = Duration::from_millis(50);
 /// How long a store may take before the caller gives up (the write may still happen).
 const STORE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -291,7 +292,7 @@ fn io_err(what: &str, path: &Path, e: io::Error) -> String {
 }
 
 /// Writes a snapshot through a temporary file renamed over the list's file (the caller holds
-/// [`OWNERS`]). The temporary name is unique to this write and tagged with the worker index
+/// the worker's slot in [`OWNERS`]). The temporary name is unique to this write and tagged with the worker index
 /// (`<list file>.w<index>.<n>.tmp`): a killed worker's thread may still be finishing a file
 /// while its replacement replays the same list, and with one shared name each could rename the
 /// other's half-written file.
@@ -714,11 +715,18 @@ impl DbWorker {
             .and_then(|()| self.log.sync_data())
             .map_err(|e| io_err("append to", &log_path(&self.dir, self.index), e));
         let took = started.elapsed();
-        if took >= SLOW_COMMIT {
+        if took >= SLOW_COMMIT && logged.is_ok() {
             // Every client waiting on this batch waited this long: a line per slow commit
-            // tells the disk's stalls apart from the system's own latency.
+            // tells the disk's stalls apart from the system's own latency. A commit that
+            // extends the log's preallocation writes its zeros too, and says so.
+            let zeros = alloc - self.log_alloc;
+            let extended = if zeros > 0 {
+                format!(" and {zeros} bytes of zeros extending the log")
+            } else {
+                String::new()
+            };
             eprintln!(
-                "todo: database worker {}: slow commit, {} records ({} bytes) took {} ms to write and fdatasync",
+                "todo: database worker {}: slow commit, {} records ({} bytes{extended}) took {} ms to write and fdatasync",
                 self.index,
                 batch.len(),
                 buf.len(),
@@ -913,7 +921,7 @@ impl DbWorker {
     /// Makes `current` (where no log is now) a fresh log and appends to it from now on: the
     /// prepared log if there is one (renamed into place: a crash between the rotation's two
     /// renames leaves it as `next`, which recovery replays last), else a new one made here.
-    /// False, with the reason logged, if that fails. Called under [`OWNERS`].
+    /// False, with the reason logged, if that fails. Called under the worker's slot in [`OWNERS`].
     fn switch_to_fresh_log(&mut self, current: &Path) -> bool {
         let fresh = if FAIL_FRESH_LOGS
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
@@ -978,7 +986,7 @@ impl DbWorker {
 
     /// Makes the next rotation's fresh log in another process, unless one is made or being
     /// made. The file is made under a name of its own and renamed to `wal-<n>.next` under
-    /// [`OWNERS`] once the preparer has checked its generation, so a preparer of a dead worker
+    /// the worker's slot in [`OWNERS`] once the preparer has checked its generation, so a preparer of a dead worker
     /// can never put its file where this worker's successor expects its own.
     fn prepare_next_log(&mut self) {
         if self.next_log.is_some() || self.preparer.is_some() || self.stopping {

@@ -32,10 +32,11 @@ pub struct Entry {
 /// ```
 ///
 /// Cloning a list is cheap, and so is changing a clone: the entries are kept in id order in
-/// chunks of at most [`CHUNK`] that the clones share, and a change copies only the chunk it
-/// touches. The system copies a list on every write (the database and the readers keep the
-/// version they were handed), so a write costs about the same with ten entries or ten
-/// thousand, where copying every entry made it grow with the list.
+/// chunks of at most 16 that the clones share, and a change copies the chunk it touches and
+/// one pointer per chunk. The system copies a list on every write (the database and the
+/// readers keep the version they were handed), so a write copies about a sixteenth of what
+/// copying every entry and its title did. Chunks are split when they grow past 16 and dropped
+/// when empty, never merged.
 #[derive(Clone)]
 pub struct TodoList {
     next_id: u64,

@@ -12,10 +12,12 @@
 //! Ctrl-C (or SIGTERM) stops the tree in order: web server, cache, list servers, database
 //! (which commits what it holds), registry.
 //!
-//! Log lines go to standard error: one per start of a list server, per crash and restart, per
-//! stop, and one per slow commit, when a database worker's write and `fdatasync` of a batch took
-//! 50 ms or more. Every client waiting on that batch waited as long, so these lines tell the
-//! disk's stalls apart from the system's own latency.
+//! Log lines go to standard error, among them: the program's start and stop; a crash report
+//! per crashed process; one line per start and idle stop of a list server; a database worker's
+//! recovery of its logs, records it skipped, and failed checkpoints; and one line per slow
+//! commit, when a database worker's write and `fdatasync` of a batch (with any zeros extending
+//! its log) took 50 ms or more. Every client waiting on that batch waited as long, so these
+//! lines tell the disk's stalls apart from the system's own latency.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
