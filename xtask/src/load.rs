@@ -1,21 +1,19 @@
 //! `cargo xtask load`: the book's load test of the to-do system, with what it needs to be read.
 //!
-//! Builds the `todo` binary in release mode, checks how the disk answers `fdatasync` (a
-//! quiet disk answers in a fraction of a millisecond; a stalling one makes every durable
-//! write wait), then for each run starts the system on a free port with a fresh data
-//! directory, runs `wrk -t4 -c28 -d<seconds>s --latency -s crates/todo/load/wrk.lua` against
-//! it, stops it with Ctrl-C (SIGINT), and counts the slow commits it logged (a database
-//! worker's write and `fdatasync` that took 50 ms or more). One line per run: throughput,
-//! wrk's percentiles (corrected for coordinated omission, see `crates/todo/load/README.md`),
-//! and the stalls the server saw meanwhile.
+//! Builds the `todo` binary in release mode, checks how the disk answers `fdatasync` (with
+//! `crates/todo/load/disk_check.py`; a quiet disk answers in a fraction of a millisecond; a
+//! stalling one makes every durable write wait), then for each run starts the system on a free port
+//! with a fresh data directory, runs `wrk -t4 -c28 -d<seconds>s --latency -s
+//! crates/todo/load/wrk.lua` against it, stops it with Ctrl-C (SIGINT), and counts the slow commits
+//! it logged (a database worker's write and `fdatasync` that took 50 ms or more). One line per run:
+//! throughput, wrk's percentiles (corrected for coordinated omission, see
+//! `crates/todo/load/README.md`), and the stalls the server saw meanwhile.
 
-use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Write};
-use std::os::unix::fs::FileExt;
-use std::path::{Path, PathBuf};
+use std::io::{BufRead, BufReader};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::{cargo, run, target_dir};
 
@@ -67,8 +65,19 @@ pub(crate) fn load(root: &Path, args: &[String]) -> Result<(), String> {
     std::fs::create_dir_all(&scratch)
         .map_err(|e| format!("cannot create {}: {e}", scratch.display()))?;
 
-    println!("\n==> the disk: 2 KiB writes, each followed by fdatasync, for 3 s");
-    println!("    {}", disk_check(&scratch.join("disk-check.dat"))?);
+    // The disk check is `crates/todo/load/disk_check.py`, the one the load README uses.
+    let mut check = Command::new("python3");
+    check
+        .arg(root.join("crates/todo/load/disk_check.py"))
+        .arg(&scratch)
+        .arg("3");
+    if let Err(e) = run(
+        root,
+        "the disk: 2 KB writes, each followed by fdatasync, for 3 s",
+        check,
+    ) {
+        println!("==> {e} (python3 runs the disk check); the runs go on without it");
+    }
 
     // wrk's own script, plus a `done` hook that prints what the table needs.
     let script = scratch.join("wrk-load.lua");
@@ -210,54 +219,5 @@ fn one_run(
         ms(f[3]),
         ms(f[4]),
         f[5],
-    ))
-}
-
-/// Times 2 KiB writes each followed by `fdatasync`, for 3 s, over a 16 MiB file written with
-/// zeros first (so that the flushes carry data only, as the to-do log's do).
-fn disk_check(path: &PathBuf) -> Result<String, String> {
-    let err = |e: std::io::Error| format!("disk check on {}: {e}", path.display());
-    let mut f: File = OpenOptions::new()
-        .create(true)
-        .truncate(true)
-        .read(true)
-        .write(true)
-        .open(path)
-        .map_err(err)?;
-    const SIZE: u64 = 16 << 20;
-    let zeros = vec![0u8; 1 << 20];
-    for _ in 0..SIZE >> 20 {
-        f.write_all(&zeros).map_err(err)?;
-    }
-    f.sync_all().map_err(err)?;
-    let block = [b'x'; 2048];
-    let mut times = Vec::new();
-    let started = Instant::now();
-    let mut at = 0;
-    while started.elapsed() < Duration::from_secs(3) {
-        f.write_all_at(&block, at).map_err(err)?;
-        let t = Instant::now();
-        f.sync_data().map_err(err)?;
-        times.push(t.elapsed());
-        at = (at + 2048) % SIZE;
-    }
-    let _ = std::fs::remove_file(path);
-    if times.is_empty() {
-        return Ok("no flush finished in 3 s (the disk stalls now)".into());
-    }
-    times.sort();
-    let q = |p: f64| times[((times.len() - 1) as f64 * p) as usize].as_secs_f64() * 1000.0;
-    let max = times.last().map_or(0.0, |d| d.as_secs_f64() * 1000.0);
-    Ok(format!(
-        "{} flushes: p50 {:.2} ms, p99 {:.2} ms, max {:.1} ms{}",
-        times.len(),
-        q(0.5),
-        q(0.99),
-        max,
-        if max >= 50.0 {
-            " (the disk stalls now: runs will show it)"
-        } else {
-            ""
-        }
     ))
 }

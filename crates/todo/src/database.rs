@@ -181,7 +181,7 @@ struct NextLogReady(Result<File, String>);
 ///
 /// Lock order: the map's own lock is held only to find or add a worker's slot, and is let go
 /// before the slot is locked. A thread holds one slot at a time, except worker 1 at its start,
-/// which holds its own and takes, one after another, those of the workers beyond the worker
+/// which holds its own and takes, one after another, those of the 64 indexes past the worker
 /// count to replay their logs; nothing takes a slot while holding another in any other order,
 /// so no two threads can wait on each other.
 static OWNERS: std::sync::Mutex<Option<HashMap<(PathBuf, usize), Slot>>> =
@@ -292,10 +292,10 @@ fn io_err(what: &str, path: &Path, e: io::Error) -> String {
 }
 
 /// Writes a snapshot through a temporary file renamed over the list's file (the caller holds
-/// the worker's slot in [`OWNERS`]). The temporary name is unique to this write and tagged with the worker index
-/// (`<list file>.w<index>.<n>.tmp`): a killed worker's thread may still be finishing a file
-/// while its replacement replays the same list, and with one shared name each could rename the
-/// other's half-written file.
+/// the worker's slot in [`OWNERS`]). The temporary name is unique to this write and tagged
+/// with the worker index (`<list file>.w<index>.<n>.tmp`): a killed worker's thread may still
+/// be finishing a file while its replacement replays the same list, and with one shared name
+/// each could rename the other's half-written file.
 fn write_snapshot(
     dir: &Path,
     worker: usize,
@@ -921,7 +921,8 @@ impl DbWorker {
     /// Makes `current` (where no log is now) a fresh log and appends to it from now on: the
     /// prepared log if there is one (renamed into place: a crash between the rotation's two
     /// renames leaves it as `next`, which recovery replays last), else a new one made here.
-    /// False, with the reason logged, if that fails. Called under the worker's slot in [`OWNERS`].
+    /// False, with the reason logged, if that fails. Called under the worker's slot in
+    /// [`OWNERS`].
     fn switch_to_fresh_log(&mut self, current: &Path) -> bool {
         let fresh = if FAIL_FRESH_LOGS
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
@@ -986,8 +987,9 @@ impl DbWorker {
 
     /// Makes the next rotation's fresh log in another process, unless one is made or being
     /// made. The file is made under a name of its own and renamed to `wal-<n>.next` under
-    /// the worker's slot in [`OWNERS`] once the preparer has checked its generation, so a preparer of a dead worker
-    /// can never put its file where this worker's successor expects its own.
+    /// the worker's slot in [`OWNERS`] once the preparer has checked its generation, so a
+    /// preparer of a dead worker can never put its file where this worker's successor expects
+    /// its own.
     fn prepare_next_log(&mut self) {
         if self.next_log.is_some() || self.preparer.is_some() || self.stopping {
             return;

@@ -199,10 +199,7 @@ impl TodoList {
 
     /// The chunk and the position in it of entry `id`.
     fn find(&self, id: u64) -> Option<(usize, usize)> {
-        // The first chunk whose last id is not below `id` is the only one that can hold it.
-        let c = self
-            .chunks
-            .partition_point(|ch| ch.last().is_some_and(|e| e.id < id));
+        let c = self.chunk_for(id);
         let i = self
             .chunks
             .get(c)?
@@ -211,15 +208,20 @@ impl TodoList {
         Some((c, i))
     }
 
+    /// The first chunk whose last id is not below `id`: the only one that can hold it, and
+    /// where it goes (`chunks.len()` if it is past every chunk).
+    fn chunk_for(&self, id: u64) -> usize {
+        self.chunks
+            .partition_point(|ch| ch.last().is_some_and(|e| e.id < id))
+    }
+
     /// Puts `entry` in its place by id, replacing an entry with the same id. Only the chunk it
     /// goes into is copied (if a clone shares it), and a chunk that grows past [`CHUNK`] is
     /// split in two. New ids are the highest, so an added entry goes to the end of the last
     /// chunk.
     fn put(&mut self, entry: Entry) {
         let id = entry.id;
-        let c = self
-            .chunks
-            .partition_point(|ch| ch.last().is_some_and(|e| e.id < id));
+        let c = self.chunk_for(id);
         // Past every chunk: the last one, if it has room, or a new one.
         let c = if c == self.chunks.len() {
             match self.chunks.last() {
