@@ -57,6 +57,7 @@ mod options;
 mod pattern;
 mod registry;
 mod store;
+mod stored;
 mod table;
 mod term;
 mod typed;

@@ -15,6 +15,7 @@ use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 use crate::error::EtsError;
+use crate::stored::Stored;
 use crate::term::Term;
 
 /// The pattern variable `'$n'`.
@@ -474,39 +475,55 @@ impl MatchSpec {
         }
     }
 
-    /// Runs the spec on one object: the result of the first clause whose head matches and
-    /// whose guards hold, or `None`.
-    pub(crate) fn run(&self, obj: &Term) -> Option<Term> {
-        for c in &self.clauses {
-            let mut b: Vec<Option<&Term>> = vec![None; c.vars.len()];
-            if !bind(&c.head, obj, &mut b) {
-                continue;
-            }
-            let env = Env {
-                obj,
-                bindings: &b,
-                by_number: &c.by_number,
-            };
-            let pass = c
-                .guards
-                .iter()
-                .all(|g| matches!(env.eval(g), Ok(t) if t.is_atom("true")));
-            if !pass {
-                continue;
-            }
-            let mut result = Term::atom("EXIT");
-            for e in &c.body {
-                match env.eval(e) {
-                    Ok(t) => result = t,
-                    Err(()) => {
-                        result = Term::atom("EXIT");
-                        break;
+    /// Runs the spec on one object as a table stores it: the result of the first clause whose
+    /// head matches and whose guards hold, or `None`. A pair of numbers is matched element by
+    /// element without building its tuple; the tuple is built only if the result (`'$_'`) or a
+    /// head that is not a tuple pattern needs the whole object.
+    pub(crate) fn run_stored(&self, obj: &Stored) -> Option<Term> {
+        obj.with_elements(|elems| {
+            let whole = || obj.to_term();
+            for c in &self.clauses {
+                let mut b: Vec<Option<&Term>> = vec![None; c.vars.len()];
+                let owned;
+                let matched = match &c.head {
+                    Pat::Tuple(ps) => {
+                        ps.len() == elems.len()
+                            && ps.iter().zip(elems).all(|(p, t)| bind(p, t, &mut b))
+                    }
+                    head => {
+                        owned = obj.to_term();
+                        bind(head, &owned, &mut b)
+                    }
+                };
+                if !matched {
+                    continue;
+                }
+                let env = Env {
+                    whole: &whole,
+                    bindings: &b,
+                    by_number: &c.by_number,
+                };
+                let pass = c
+                    .guards
+                    .iter()
+                    .all(|g| matches!(env.eval(g), Ok(t) if t.is_atom("true")));
+                if !pass {
+                    continue;
+                }
+                let mut result = Term::atom("EXIT");
+                for e in &c.body {
+                    match env.eval(e) {
+                        Ok(t) => result = t,
+                        Err(()) => {
+                            result = Term::atom("EXIT");
+                            break;
+                        }
                     }
                 }
+                return Some(result);
             }
-            return Some(result);
-        }
-        None
+            None
+        })
     }
 }
 
@@ -543,7 +560,8 @@ fn bind<'a>(p: &Pat, t: &'a Term, b: &mut [Option<&'a Term>]) -> bool {
 }
 
 struct Env<'a, 'b> {
-    obj: &'a Term,
+    /// Builds the whole object, for `'$_'`.
+    whole: &'b dyn Fn() -> Term,
     bindings: &'b [Option<&'a Term>],
     by_number: &'b [usize],
 }
@@ -599,7 +617,7 @@ impl Env<'_, '_> {
         match e {
             Expr::Const(t) => Ok(t.clone()),
             Expr::Var(s) => self.bindings[*s].cloned().ok_or(()),
-            Expr::Object => Ok(self.obj.clone()),
+            Expr::Object => Ok((self.whole)()),
             Expr::Bindings => Ok(Term::List(
                 self.by_number
                     .iter()

@@ -13,6 +13,7 @@ use crate::options::{Options, TableType};
 use crate::pattern::MatchSpec;
 use crate::registry::{self, AnyTable, Info, Tid};
 use crate::store::{Cursor, Identical, Keys, Store};
+use crate::stored::{Stored, to_terms};
 use crate::term::{Atom, OrdTerm, Term};
 
 /// Keys of Term tables: exact in hash tables, by Erlang `==` in ordered ones.
@@ -36,7 +37,7 @@ impl Keys for TermKeys {
     const IDENTICAL: Option<Identical<OrdTerm>> = Some(|a, b| a.0 == b.0);
 }
 
-type TermCore = Core<TermKeys, Term>;
+type TermCore = Core<TermKeys, Stored>;
 
 /// An ETS table of Term tuples. Cloning the handle is cheap; every clone names the same table.
 ///
@@ -216,7 +217,7 @@ impl Continuation {
                 cursor,
                 self.forward,
                 self.limit.max(CHUNK),
-                &mut |objs| pending.extend(objs.iter().filter_map(|o| ms.run(o))),
+                &mut |objs| pending.extend(objs.iter().filter_map(|o| ms.run_stored(o))),
             );
             if done {
                 self.cursor = None;
@@ -252,7 +253,7 @@ impl Table {
     /// [`EtsError::NameTaken`] if a named table already has the name, and with
     /// [`EtsError::BadKeypos`] for key position 0.
     pub fn new(name: impl Into<Atom>, opts: Options) -> Result<Table, EtsError> {
-        let core = Core::create(name.into(), &opts, Term::heap_size)?;
+        let core = Core::create(name.into(), &opts, Stored::heap_size)?;
         Ok(Table { core })
     }
 
@@ -268,7 +269,7 @@ impl Table {
     }
 
     fn wrap(t: Arc<dyn AnyTable>) -> Option<Table> {
-        downcast::<TermKeys, Term>(t).map(|core| Table { core })
+        downcast::<TermKeys, Stored>(t).map(|core| Table { core })
     }
 
     fn any(&self) -> Arc<dyn AnyTable> {
@@ -306,11 +307,11 @@ impl Table {
     fn keyed(
         &self,
         objs: impl IntoIterator<Item = impl Into<Term>>,
-    ) -> Result<Vec<(Term, Term)>, EtsError> {
+    ) -> Result<Vec<(Term, Stored)>, EtsError> {
         objs.into_iter()
             .map(|o| {
                 let o = o.into();
-                Ok((self.key_of(&o)?, o))
+                Ok((self.key_of(&o)?, Stored::new(o)))
             })
             .collect()
     }
@@ -328,7 +329,7 @@ impl Table {
         self.core.meta.check_write()?;
         let obj = obj.into();
         let key = self.key_of(&obj)?;
-        self.core.store.insert(key, obj);
+        self.core.store.insert(key, Stored::new(obj));
         Ok(())
     }
 
@@ -350,7 +351,7 @@ impl Table {
         self.core.meta.check_write()?;
         let obj = obj.into();
         let key = self.key_of(&obj)?;
-        Ok(self.core.store.insert_new(key, obj))
+        Ok(self.core.store.insert_new(key, Stored::new(obj)))
     }
 
     /// ETS's `insert_new/2` with a list: inserts all, atomically, only if no key is present.
@@ -366,7 +367,7 @@ impl Table {
     /// ETS's `lookup/2`: copies of the objects with `key` (bags: in insertion order).
     pub fn lookup(&self, key: impl Into<Term>) -> Result<Vec<Term>, EtsError> {
         self.core.meta.check_read()?;
-        Ok(self.core.store.read(&key.into(), <[Term]>::to_vec))
+        Ok(self.core.store.read(&key.into(), to_terms))
     }
 
     /// ETS's `lookup_element/3`: the element at `pos` of the object with `key`; for bags, a list
@@ -398,15 +399,11 @@ impl Table {
             }
             let mut out = Vec::with_capacity(objs.len());
             for o in objs {
-                let elems = o.as_tuple().unwrap_or(&[]);
-                let e =
-                    pos.checked_sub(1)
-                        .and_then(|i| elems.get(i))
-                        .ok_or(EtsError::BadPosition {
-                            pos,
-                            arity: elems.len(),
-                        })?;
-                out.push(e.clone());
+                let e = o.element(pos).ok_or(EtsError::BadPosition {
+                    pos,
+                    arity: o.arity(),
+                })?;
+                out.push(e);
             }
             Ok(Some(if set {
                 out.pop().unwrap_or_else(Term::nil)
@@ -425,7 +422,7 @@ impl Table {
     /// ETS's `take/2`: removes and returns the objects with `key`.
     pub fn take(&self, key: impl Into<Term>) -> Result<Vec<Term>, EtsError> {
         self.core.meta.check_write()?;
-        Ok(self.core.store.take(&key.into()))
+        Ok(to_terms(&self.core.store.take(&key.into())))
     }
 
     /// ETS's `delete/2`: removes every object with `key` (absent keys are fine).
@@ -441,7 +438,7 @@ impl Table {
         self.core.meta.check_write()?;
         let obj = obj.into();
         let key = self.key_of(&obj)?;
-        self.core.store.delete_object(&key, &obj);
+        self.core.store.delete_object(&key, &Stored::new(obj));
         Ok(())
     }
 
@@ -490,11 +487,11 @@ impl Table {
         };
         finite(&key)?;
         self.core.store.update(&key, |cur| match cur {
-            Some(obj) => (apply_counters(obj, ops, keypos), None),
+            Some(obj) => (obj.edit(|t| apply_counters(t, ops, keypos)), None),
             None => match default {
                 None => (Err(EtsError::KeyNotFound), None),
                 Some(mut obj) => match apply_counters(&mut obj, ops, keypos) {
-                    Ok(r) => (Ok(r), Some(obj)),
+                    Ok(r) => (Ok(r), Some(Stored::new(obj))),
                     Err(e) => (Err(e), None),
                 },
             },
@@ -543,11 +540,15 @@ impl Table {
             None => None,
         };
         self.core.store.update(&key, |cur| match cur {
-            Some(obj) => (apply_elements(obj, updates, keypos).map(|()| true), None),
+            Some(obj) => (
+                obj.edit(|t| apply_elements(t, updates, keypos))
+                    .map(|()| true),
+                None,
+            ),
             None => match default {
                 None => (Ok(false), None),
                 Some(mut obj) => match apply_elements(&mut obj, updates, keypos) {
-                    Ok(()) => (Ok(true), Some(obj)),
+                    Ok(()) => (Ok(true), Some(Stored::new(obj))),
                     Err(e) => (Err(e), None),
                 },
             },
@@ -564,7 +565,7 @@ impl Table {
 
     /// Runs `ms` over the table (a lookup when every clause binds the key), calling `f` with
     /// each object and its result, under the lock that holds the object.
-    fn run(&self, ms: &MatchSpec, forward: bool, f: &mut dyn FnMut(&Term, Term)) {
+    fn run(&self, ms: &MatchSpec, forward: bool, f: &mut dyn FnMut(&Stored, Term)) {
         let store = &self.core.store;
         if let Some(mut keys) = ms.bound_keys() {
             if self.kind() == TableType::OrderedSet {
@@ -574,7 +575,7 @@ impl Table {
             for k in &keys {
                 store.read(k, |objs| {
                     for o in objs {
-                        if let Some(r) = ms.run(o) {
+                        if let Some(r) = ms.run_stored(o) {
                             f(o, r);
                         }
                     }
@@ -591,7 +592,7 @@ impl Table {
                     if !range.contains(&k.0) {
                         return false;
                     }
-                    if let Some(r) = ms.run(obj) {
+                    if let Some(r) = ms.run_stored(obj) {
                         if forward {
                             f(obj, r);
                         } else {
@@ -613,7 +614,7 @@ impl Table {
         let mut cursor = store.start();
         while !store.scan(&mut cursor, forward, CHUNK, &mut |objs| {
             for o in objs {
-                if let Some(r) = ms.run(o) {
+                if let Some(r) = ms.run_stored(o) {
                     f(o, r);
                 }
             }
@@ -687,9 +688,10 @@ impl Table {
                 doomed.push(o.clone());
             }
         });
+        let keypos = self.keypos();
         doomed
             .iter()
-            .filter_map(|o| Some((self.key_of(o).ok()?, o)))
+            .filter_map(|o| Some((o.element(keypos)?, o)))
             .map(|(k, o)| self.core.store.delete_object(&k, o))
             .sum()
     }
@@ -708,8 +710,12 @@ impl Table {
         let mut failure = None;
         self.run(&ms, true, &mut |o, r| pairs.push((o.clone(), r)));
         let mut checked = Vec::with_capacity(pairs.len());
+        let keypos = self.keypos();
         for (old, new) in pairs {
-            let old_key = self.key_of(&old)?;
+            let old_key = old.element(keypos).ok_or(EtsError::TooShort {
+                arity: old.arity(),
+                keypos,
+            })?;
             let new_key = match self.key_of(&new) {
                 Ok(k) => k,
                 Err(e) => {
@@ -723,7 +729,7 @@ impl Table {
                 failure = Some(EtsError::KeyChanged);
                 break;
             }
-            checked.push((old_key, old, new));
+            checked.push((old_key, old, Stored::new(new)));
         }
         if let Some(e) = failure {
             return Err(e);
@@ -831,20 +837,21 @@ impl Table {
     /// ETS's `foldl/3`: folds `f` over copies of the objects, in table order. `f` runs with no
     /// lock held, so it may use the table; objects written during the fold may or may not be
     /// seen.
-    pub fn foldl<A>(&self, acc: A, f: impl FnMut(A, Term) -> A) -> Result<A, EtsError> {
-        self.core.fold(true, acc, f)
+    pub fn foldl<A>(&self, acc: A, mut f: impl FnMut(A, Term) -> A) -> Result<A, EtsError> {
+        self.core.fold(true, acc, |a, o| f(a, o.to_term()))
     }
 
     /// ETS's `foldr/3`: as `foldl`, in reverse term order for an `ordered_set`.
-    pub fn foldr<A>(&self, acc: A, f: impl FnMut(A, Term) -> A) -> Result<A, EtsError> {
-        self.core.fold(false, acc, f)
+    pub fn foldr<A>(&self, acc: A, mut f: impl FnMut(A, Term) -> A) -> Result<A, EtsError> {
+        self.core.fold(false, acc, |a, o| f(a, o.to_term()))
     }
 
     /// ETS's `tab2list/1`: copies of every object, in table order.
     pub fn tab2list(&self) -> Result<Vec<Term>, EtsError> {
         self.core.meta.check_read()?;
         let mut out = Vec::new();
-        self.core.each_chunk(true, |chunk| out.extend(chunk));
+        self.core
+            .each_chunk(true, |chunk| out.extend(chunk.iter().map(Stored::to_term)));
         Ok(out)
     }
 

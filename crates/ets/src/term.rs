@@ -89,8 +89,9 @@ pub enum Term {
     /// A process identifier.
     Pid(Pid),
     /// A tuple `{A, B, ...}`. Its elements are shared, immutable once built: copying a tuple
-    /// (what every table read does) copies a pointer, and changing one stored in a table
-    /// copies it first, so a copy handed out earlier never changes.
+    /// copies a pointer, and changing one stored in a table copies it first, so a copy handed
+    /// out earlier never changes. (A table keeps a pair of numbers, such as `{Id, Count}`,
+    /// inline instead, and a read builds a new tuple for it.)
     Tuple(Arc<[Term]>),
     /// A map `#{K => V}`; keys are compared exactly.
     Map(Box<BTreeMap<Term, Term>>),
@@ -376,6 +377,7 @@ fn maps(x: &BTreeMap<Term, Term>, y: &BTreeMap<Term, Term>, mode: Mode) -> Order
 }
 
 impl PartialEq for Term {
+    #[inline]
     fn eq(&self, other: &Term) -> bool {
         use Term::*;
         match (self, other) {
@@ -482,8 +484,14 @@ impl PartialOrd for OrdTerm {
     }
 }
 impl Ord for OrdTerm {
+    /// Inlined for two integers, the commonest ordered key, so that a B-tree search compares
+    /// them without a call; everything else goes through [`Term::compare`].
+    #[inline]
     fn cmp(&self, other: &OrdTerm) -> Ordering {
-        self.0.compare(&other.0)
+        match (&self.0, &other.0) {
+            (Term::Int(x), Term::Int(y)) => x.cmp(y),
+            _ => self.0.compare(&other.0),
+        }
     }
 }
 

@@ -16,9 +16,15 @@ use hash::{HashCursor, HashStore};
 use ordered::OrderedStore;
 
 /// The objects stored under one key: one for a set, a list in insertion order for bags.
+///
+/// The list is boxed so that a bucket holding one object is no bigger than the object needs:
+/// with a 24-byte object (a Term table's [`Stored`](crate::stored::Stored)), `Objs` is 24 bytes
+/// too, where an inline `Vec` would make it 32. Bags pay one more pointer hop for keys with
+/// several objects.
+#[allow(clippy::box_collection)] // Boxed on purpose: a thin pointer, see above.
 pub(crate) enum Objs<O> {
     One(O),
-    Many(Vec<O>),
+    Many(Box<Vec<O>>),
 }
 
 impl<O: PartialEq> Objs<O> {
@@ -44,7 +50,8 @@ impl<O: PartialEq> Objs<O> {
         match self {
             Objs::Many(v) => v.push(obj),
             Objs::One(_) => {
-                let Objs::One(first) = std::mem::replace(self, Objs::Many(Vec::with_capacity(2)))
+                let Objs::One(first) =
+                    std::mem::replace(self, Objs::Many(Box::new(Vec::with_capacity(2))))
                 else {
                     return;
                 };
@@ -63,7 +70,7 @@ impl<O: PartialEq> Objs<O> {
                 if keep(o) {
                     0
                 } else {
-                    *self = Objs::Many(Vec::new());
+                    *self = Objs::Many(Box::default());
                     1
                 }
             }
@@ -95,7 +102,7 @@ impl<O: PartialEq> Objs<O> {
     pub(crate) fn into_vec(self) -> Vec<O> {
         match self {
             Objs::One(o) => vec![o],
-            Objs::Many(v) => v,
+            Objs::Many(v) => *v,
         }
     }
 }
