@@ -10,7 +10,9 @@
 //!
 //! Workload: a public table prefilled with every key of 0..KEYS; each operation picks a key
 //! uniformly at random (a per-thread xorshift) and looks it up or inserts `{Key, Value}` over it.
-//! Figures are total operations per second over all threads.
+//! Figures are total operations per second over all threads. The tables have the options of the
+//! BEAM script's tables: `read_concurrency` on (the BEAM's `write_concurrency` is how our hash
+//! tables and ordered_sets always work).
 //!
 //! Run with `cargo bench -p benches --bench ets`. The BEAM counterpart is
 //! `benches/beam/ets_bench.exs`.
@@ -85,14 +87,19 @@ fn run_threads(
     }
 }
 
+/// The options of the BEAM script's tables (see the module docs).
+fn options(kind: TableType) -> Options {
+    Options::new().kind(kind).public().read_concurrency(true)
+}
+
 fn typed_table(kind: TableType) -> TypedTable<(u64, u64)> {
-    let t = TypedTable::new("bench_typed", Options::new().kind(kind).public()).expect("new");
+    let t = TypedTable::new("bench_typed", options(kind)).expect("new");
     t.insert_many((0..KEYS).map(|k| (k, k))).expect("prefill");
     t
 }
 
 fn term_table(kind: TableType) -> Table {
-    let t = Table::new("bench_term", Options::new().kind(kind).public()).expect("new");
+    let t = Table::new("bench_term", options(kind)).expect("new");
     t.insert_many((0..KEYS as i64).map(|k| (k, k)))
         .expect("prefill");
     t
