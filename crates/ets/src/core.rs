@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::error::EtsError;
 use crate::options::{Options, TableType};
 use crate::registry::{self, AnyTable, Meta};
-use crate::store::{Cursor, Keys, Store};
+use crate::store::{Cursor, Keyed, Keys, Store};
 use crate::term::Atom;
 
 /// How many objects a traversal copies or matches per lock acquisition: enough to amortise the
@@ -21,7 +21,7 @@ pub(crate) struct Core<X: Keys, O> {
     heap: fn(&O) -> usize,
 }
 
-impl<X: Keys, O: Clone + PartialEq + Send + Sync + 'static> Core<X, O> {
+impl<X: Keys, O: Keyed<X::H> + Send + Sync + 'static> Core<X, O> {
     /// Creates and registers a table owned by the calling process.
     pub(crate) fn create(
         name: Atom,
@@ -33,7 +33,7 @@ impl<X: Keys, O: Clone + PartialEq + Send + Sync + 'static> Core<X, O> {
         }
         let core = Arc::new(Core {
             meta: Meta::new(name, opts, runtime::self_pid()),
-            store: Store::new(opts.kind, opts.read_concurrency),
+            store: Store::new(opts.kind, opts.read_concurrency, opts.keypos),
             heap,
         });
         registry::register(core.clone())?;
@@ -81,7 +81,7 @@ impl<X: Keys, O: Clone + PartialEq + Send + Sync + 'static> Core<X, O> {
     }
 }
 
-impl<X: Keys, O: Clone + PartialEq + Send + Sync + 'static> AnyTable for Core<X, O> {
+impl<X: Keys, O: Keyed<X::H> + Send + Sync + 'static> AnyTable for Core<X, O> {
     fn meta(&self) -> &Meta {
         &self.meta
     }
@@ -112,7 +112,7 @@ pub(crate) struct Chunks<'a, X: Keys, O> {
     forward: bool,
 }
 
-impl<X: Keys, O: Clone + PartialEq + Send + Sync + 'static> Iterator for Chunks<'_, X, O> {
+impl<X: Keys, O: Keyed<X::H> + Send + Sync + 'static> Iterator for Chunks<'_, X, O> {
     type Item = Vec<O>;
 
     fn next(&mut self) -> Option<Vec<O>> {
@@ -136,7 +136,7 @@ impl<X: Keys, O: Clone + PartialEq + Send + Sync + 'static> Iterator for Chunks<
 }
 
 /// Finds a live table by id and checks that it has the expected object type.
-pub(crate) fn downcast<X: Keys, O: Clone + PartialEq + Send + Sync + 'static>(
+pub(crate) fn downcast<X: Keys, O: Keyed<X::H> + Send + Sync + 'static>(
     t: Arc<dyn AnyTable>,
 ) -> Option<Arc<Core<X, O>>> {
     t.as_any().downcast::<Core<X, O>>().ok()

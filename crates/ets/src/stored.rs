@@ -12,6 +12,7 @@
 
 use std::sync::Arc;
 
+use crate::store::Keyed;
 use crate::term::Term;
 
 /// The kind of one number of a [`Stored::Pair`].
@@ -139,6 +140,31 @@ impl Stored {
     }
 }
 
+impl Keyed<Term> for Stored {
+    #[inline]
+    fn has_key(&self, keypos: usize, key: &Term) -> bool {
+        match self {
+            Stored::Pair { ta, tb, a, b } => {
+                let (t, bits) = match keypos {
+                    1 => (*ta, *a),
+                    2 => (*tb, *b),
+                    _ => return false,
+                };
+                Num::of(key) == Some((t, bits))
+            }
+            Stored::Tuple(v) => keypos
+                .checked_sub(1)
+                .and_then(|i| v.get(i))
+                .is_some_and(|k| k == key),
+        }
+    }
+
+    fn key(&self, keypos: usize) -> Term {
+        // A table stores only objects that have an element at its key position.
+        self.element(keypos).unwrap_or_else(Term::nil)
+    }
+}
+
 /// Copies of stored objects as terms.
 pub(crate) fn to_terms(objs: &[Stored]) -> Vec<Term> {
     objs.iter().map(Stored::to_term).collect()
@@ -229,7 +255,12 @@ mod tests {
             }
             for pos in 0..=elems.len() + 1 {
                 let want = pos.checked_sub(1).and_then(|i| elems.get(i)).cloned();
-                prop_assert_eq!(sx.element(pos), want);
+                prop_assert_eq!(sx.element(pos), want.clone());
+                // A hash table finds an object by its key element, exactly (`=:=`).
+                let probes = [Term::Int(0), Term::Float(0.0), Term::Float(-0.0), y.clone()];
+                for k in want.iter().chain(&probes) {
+                    prop_assert_eq!(sx.has_key(pos, k), want.as_ref() == Some(k), "{:?}", k);
+                }
             }
         }
     }

@@ -17,7 +17,7 @@ use crate::core::{Core, downcast};
 use crate::error::EtsError;
 use crate::options::{Options, TableType};
 use crate::registry::{self, AnyTable, Info, Tid};
-use crate::store::{Cursor, Identical, Keys};
+use crate::store::{Cursor, Identical, Keyed, Keys};
 use crate::term::{Atom, Term};
 
 /// A row of a [`TypedTable`]: a cloneable value with a key.
@@ -67,6 +67,18 @@ record_tuple!(B C D E);
 record_tuple!(B C D E F);
 record_tuple!(B C D E F G);
 record_tuple!(B C D E F G H);
+
+/// A record's key is its own (typed tables have no key position).
+impl<R: Record> Keyed<R::Key> for R {
+    #[inline]
+    fn has_key(&self, _keypos: usize, key: &R::Key) -> bool {
+        self.key() == key
+    }
+
+    fn key(&self, _keypos: usize) -> R::Key {
+        Record::key(self).clone()
+    }
+}
 
 /// Keys of typed tables: the key type itself, in both stores.
 pub(crate) struct Same<K>(PhantomData<fn() -> K>);

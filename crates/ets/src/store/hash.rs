@@ -1,5 +1,8 @@
 //! Lock-striped hash storage for `set`, `bag` and `duplicate_bag`.
 //!
+//! A bucket holds the key's hash and the key's objects, not the key: the objects hold it
+//! ([`Keyed`]), so a key is stored once and a bucket of a set of `{Int, Int}` is 32 bytes.
+//!
 //! The table is split into shards, each an open-addressing table under its own reader-writer
 //! lock, padded to a cache line so that two shards' locks never share one. A key's shard comes
 //! from the high bits of its hash, its bucket from the low bits. All objects with one key live
@@ -9,15 +12,15 @@
 
 use std::hash::Hash;
 
-use super::Objs;
 use super::lock::{ShardLock, WriteGuard};
 use super::probe::Probe;
+use super::{Keyed, Objs};
 use crate::hash::hash_one;
 use crate::options::TableType;
 use crossbeam::utils::CachePadded;
 
-struct Shard<K, O> {
-    t: Probe<K, Objs<O>>,
+struct Shard<O> {
+    t: Probe<Objs<O>>,
     /// Objects in this shard (a bag key may hold several).
     objects: usize,
 }
@@ -30,11 +33,14 @@ pub(crate) struct HashCursor {
     pub(crate) bucket: usize,
 }
 
-type Shards<K, O> = Box<[CachePadded<ShardLock<Shard<K, O>>>]>;
+type Shards<O> = Box<[CachePadded<ShardLock<Shard<O>>>]>;
 
 pub(crate) struct HashStore<K, O> {
-    shards: Shards<K, O>,
+    shards: Shards<O>,
     kind: TableType,
+    /// The table's key position, for [`Keyed`].
+    keypos: usize,
+    _key: std::marker::PhantomData<fn(&K)>,
 }
 
 /// Shard count: enough stripes that threads rarely meet on one, a power of two.
@@ -43,9 +49,9 @@ fn shard_count() -> usize {
     (cores * 16).next_power_of_two().clamp(16, 1024)
 }
 
-impl<K: Hash + Eq + Clone, O: Clone + PartialEq> HashStore<K, O> {
+impl<K: Hash + Eq + Clone, O: Keyed<K>> HashStore<K, O> {
     /// A store of `kind`; `read_concurrency` makes its shard locks reader-biased.
-    pub(crate) fn new(kind: TableType, read_concurrency: bool) -> Self {
+    pub(crate) fn new(kind: TableType, read_concurrency: bool, keypos: usize) -> Self {
         HashStore {
             shards: (0..shard_count())
                 .map(|_| {
@@ -59,6 +65,18 @@ impl<K: Hash + Eq + Clone, O: Clone + PartialEq> HashStore<K, O> {
                 })
                 .collect(),
             kind,
+            keypos,
+            _key: std::marker::PhantomData,
+        }
+    }
+
+    /// Whether a bucket's objects are those of `key`. A bucket never keeps an empty list.
+    #[inline]
+    fn is_key(keypos: usize, key: &K) -> impl Fn(&Objs<O>) -> bool + '_ {
+        move |objs| {
+            objs.as_slice()
+                .first()
+                .is_some_and(|o| o.has_key(keypos, key))
         }
     }
 
@@ -73,7 +91,11 @@ impl<K: Hash + Eq + Clone, O: Clone + PartialEq> HashStore<K, O> {
     pub(crate) fn read<R>(&self, key: &K, f: impl FnOnce(&[O]) -> R) -> R {
         let hash = hash_one(key);
         let shard = self.shards[self.shard_index(hash)].read();
-        match shard.t.find(hash, key).and_then(|i| shard.t.get(i)) {
+        match shard
+            .t
+            .find(hash, Self::is_key(self.keypos, key))
+            .and_then(|i| shard.t.get(i))
+        {
             Some(e) => f(e.val.as_slice()),
             None => f(&[]),
         }
@@ -81,8 +103,9 @@ impl<K: Hash + Eq + Clone, O: Clone + PartialEq> HashStore<K, O> {
 
     /// Inserts with the table type's semantics; returns the object a set replaced, so that the
     /// caller can drop it after releasing the lock (freeing it may miss the cache).
-    fn put(kind: TableType, shard: &mut Shard<K, O>, hash: u64, key: K, obj: O) -> Option<Objs<O>> {
-        match shard.t.find(hash, &key) {
+    fn put(&self, shard: &mut Shard<O>, hash: u64, key: &K, obj: O) -> Option<Objs<O>> {
+        let kind = self.kind;
+        match shard.t.find(hash, Self::is_key(self.keypos, key)) {
             Some(i) => {
                 if let Some(e) = shard.t.get_mut(i) {
                     match kind {
@@ -104,7 +127,7 @@ impl<K: Hash + Eq + Clone, O: Clone + PartialEq> HashStore<K, O> {
                 None
             }
             None => {
-                shard.t.insert_new(hash, key, Objs::One(obj));
+                shard.t.insert_new(hash, Objs::One(obj));
                 shard.objects += 1;
                 None
             }
@@ -115,14 +138,14 @@ impl<K: Hash + Eq + Clone, O: Clone + PartialEq> HashStore<K, O> {
     pub(crate) fn insert(&self, key: K, obj: O) {
         let hash = hash_one(&key);
         let mut shard = self.shards[self.shard_index(hash)].write();
-        let replaced = Self::put(self.kind, &mut shard, hash, key, obj);
+        let replaced = self.put(&mut shard, hash, &key, obj);
         drop(shard);
         drop(replaced);
     }
 
     /// Write-locks the shards of `hashes` in ascending index order. Returns the guards and, for
     /// each hash, the position of its guard.
-    fn lock_all_of(&self, hashes: &[u64]) -> (Vec<WriteGuard<'_, Shard<K, O>>>, Vec<usize>) {
+    fn lock_all_of(&self, hashes: &[u64]) -> (Vec<WriteGuard<'_, Shard<O>>>, Vec<usize>) {
         let mut idx: Vec<usize> = hashes.iter().map(|&h| self.shard_index(h)).collect();
         let mut order = idx.clone();
         order.sort_unstable();
@@ -140,17 +163,21 @@ impl<K: Hash + Eq + Clone, O: Clone + PartialEq> HashStore<K, O> {
         let hashes: Vec<u64> = items.iter().map(|(k, _)| hash_one(k)).collect();
         let (mut guards, pos) = self.lock_all_of(&hashes);
         for (((k, o), h), p) in items.into_iter().zip(hashes).zip(pos) {
-            let _replaced = Self::put(self.kind, &mut guards[p], h, k, o);
+            let _replaced = self.put(&mut guards[p], h, &k, o);
         }
     }
 
     pub(crate) fn insert_new(&self, key: K, obj: O) -> bool {
         let hash = hash_one(&key);
         let mut shard = self.shards[self.shard_index(hash)].write();
-        if shard.t.find(hash, &key).is_some() {
+        if shard
+            .t
+            .find(hash, Self::is_key(self.keypos, &key))
+            .is_some()
+        {
             return false;
         }
-        let _ = Self::put(self.kind, &mut shard, hash, key, obj);
+        let _ = self.put(&mut shard, hash, &key, obj);
         true
     }
 
@@ -162,12 +189,12 @@ impl<K: Hash + Eq + Clone, O: Clone + PartialEq> HashStore<K, O> {
             .iter()
             .zip(&hashes)
             .zip(&pos)
-            .any(|(((k, _), &h), &p)| guards[p].t.find(h, k).is_some());
+            .any(|(((k, _), &h), &p)| guards[p].t.find(h, Self::is_key(self.keypos, k)).is_some());
         if clash {
             return false;
         }
         for (((k, o), h), p) in items.into_iter().zip(hashes).zip(pos) {
-            let _replaced = Self::put(self.kind, &mut guards[p], h, k, o);
+            let _replaced = self.put(&mut guards[p], h, &k, o);
         }
         true
     }
@@ -176,7 +203,11 @@ impl<K: Hash + Eq + Clone, O: Clone + PartialEq> HashStore<K, O> {
     pub(crate) fn take(&self, key: &K) -> Vec<O> {
         let hash = hash_one(key);
         let mut shard = self.shards[self.shard_index(hash)].write();
-        match shard.t.find(hash, key).and_then(|i| shard.t.remove_at(i)) {
+        match shard
+            .t
+            .find(hash, Self::is_key(self.keypos, key))
+            .and_then(|i| shard.t.remove_at(i))
+        {
             Some(e) => {
                 let v = e.val.into_vec();
                 shard.objects -= v.len();
@@ -195,7 +226,7 @@ impl<K: Hash + Eq + Clone, O: Clone + PartialEq> HashStore<K, O> {
     pub(crate) fn delete_object(&self, key: &K, obj: &O) -> usize {
         let hash = hash_one(key);
         let mut shard = self.shards[self.shard_index(hash)].write();
-        let Some(i) = shard.t.find(hash, key) else {
+        let Some(i) = shard.t.find(hash, Self::is_key(self.keypos, key)) else {
             return 0;
         };
         let (removed, now_empty) = match shard.t.get_mut(i) {
@@ -216,7 +247,7 @@ impl<K: Hash + Eq + Clone, O: Clone + PartialEq> HashStore<K, O> {
     pub(crate) fn replace_object(&self, key: &K, old: &O, new: O) -> bool {
         let hash = hash_one(key);
         let mut shard = self.shards[self.shard_index(hash)].write();
-        let Some(i) = shard.t.find(hash, key) else {
+        let Some(i) = shard.t.find(hash, Self::is_key(self.keypos, key)) else {
             return false;
         };
         match shard.t.get_mut(i) {
@@ -231,7 +262,7 @@ impl<K: Hash + Eq + Clone, O: Clone + PartialEq> HashStore<K, O> {
     pub(crate) fn update<R>(&self, key: &K, f: impl FnOnce(Option<&mut O>) -> (R, Option<O>)) -> R {
         let hash = hash_one(key);
         let mut shard = self.shards[self.shard_index(hash)].write();
-        match shard.t.find(hash, key) {
+        match shard.t.find(hash, Self::is_key(self.keypos, key)) {
             Some(i) => match shard.t.get_mut(i).and_then(|e| e.val.first_mut()) {
                 Some(o) => f(Some(o)).0,
                 None => f(None).0,
@@ -239,7 +270,7 @@ impl<K: Hash + Eq + Clone, O: Clone + PartialEq> HashStore<K, O> {
             None => {
                 let (r, ins) = f(None);
                 if let Some(o) = ins {
-                    let _ = Self::put(self.kind, &mut shard, hash, key.clone(), o);
+                    let _ = self.put(&mut shard, hash, key, o);
                 }
                 r
             }
@@ -261,7 +292,7 @@ impl<K: Hash + Eq + Clone, O: Clone + PartialEq> HashStore<K, O> {
 
     /// Approximate bytes used: buckets plus what `heap` says each object owns.
     pub(crate) fn memory(&self, heap: impl Fn(&O) -> usize) -> usize {
-        let bucket = std::mem::size_of::<super::probe::Bucket<K, Objs<O>>>();
+        let bucket = std::mem::size_of::<super::probe::Bucket<Objs<O>>>();
         self.shards
             .iter()
             .map(|s| {
@@ -274,7 +305,7 @@ impl<K: Hash + Eq + Clone, O: Clone + PartialEq> HashStore<K, O> {
                         .sum::<usize>()
             })
             .sum::<usize>()
-            + self.shards.len() * std::mem::size_of::<CachePadded<ShardLock<Shard<K, O>>>>()
+            + self.shards.len() * std::mem::size_of::<CachePadded<ShardLock<Shard<O>>>>()
     }
 
     /// The first key in the table's internal order.
@@ -285,8 +316,12 @@ impl<K: Hash + Eq + Clone, O: Clone + PartialEq> HashStore<K, O> {
     fn key_from(&self, mut c: HashCursor) -> Option<K> {
         while c.shard < self.shards.len() {
             let s = self.shards[c.shard].read();
-            if let Some(e) = s.t.next_full(c.bucket).and_then(|i| s.t.get(i)) {
-                return Some(e.key.clone());
+            if let Some(o) =
+                s.t.next_full(c.bucket)
+                    .and_then(|i| s.t.get(i))
+                    .and_then(|e| e.val.as_slice().first())
+            {
+                return Some(o.key(self.keypos));
             }
             c = HashCursor {
                 shard: c.shard + 1,
@@ -303,7 +338,7 @@ impl<K: Hash + Eq + Clone, O: Clone + PartialEq> HashStore<K, O> {
         let si = self.shard_index(hash);
         let bucket = {
             let s = self.shards[si].read();
-            s.t.find(hash, key).ok_or(())?
+            s.t.find(hash, Self::is_key(self.keypos, key)).ok_or(())?
         };
         Ok(self.key_from(HashCursor {
             shard: si,
@@ -318,7 +353,7 @@ impl<K: Hash + Eq + Clone, O: Clone + PartialEq> HashStore<K, O> {
         &self,
         cursor: &mut HashCursor,
         budget: usize,
-        f: &mut dyn FnMut(&K, &[O]),
+        f: &mut dyn FnMut(&[O]),
     ) -> bool {
         let mut seen = 0;
         while cursor.shard < self.shards.len() {
@@ -328,7 +363,7 @@ impl<K: Hash + Eq + Clone, O: Clone + PartialEq> HashStore<K, O> {
                 if let Some(e) = s.t.get(i) {
                     let objs = e.val.as_slice();
                     seen += objs.len();
-                    f(&e.key, objs);
+                    f(objs);
                 }
                 if seen >= budget {
                     return false;

@@ -107,6 +107,15 @@ impl<O: PartialEq> Objs<O> {
     }
 }
 
+/// An object that holds its own key, so that hash tables need not store the key a second time.
+/// `keypos` is the table's key position (Term tables; typed rows know their key field).
+pub(crate) trait Keyed<K>: Clone + PartialEq {
+    /// Whether the object's key is exactly `key`.
+    fn has_key(&self, keypos: usize, key: &K) -> bool;
+    /// A copy of the object's key.
+    fn key(&self, keypos: usize) -> K;
+}
+
 /// Tells whether two keys that compare equal are the same key.
 pub(crate) type Identical<K> = fn(&K, &K) -> bool;
 
@@ -139,13 +148,13 @@ pub(crate) enum Store<X: Keys, O> {
     Ordered(OrderedStore<X::O, O>),
 }
 
-impl<X: Keys, O: Clone + PartialEq> Store<X, O> {
-    pub(crate) fn new(kind: TableType, read_concurrency: bool) -> Self {
+impl<X: Keys, O: Keyed<X::H>> Store<X, O> {
+    pub(crate) fn new(kind: TableType, read_concurrency: bool, keypos: usize) -> Self {
         match kind {
             TableType::OrderedSet => {
                 Store::Ordered(OrderedStore::new(X::IDENTICAL, read_concurrency))
             }
-            _ => Store::Hash(HashStore::new(kind, read_concurrency)),
+            _ => Store::Hash(HashStore::new(kind, read_concurrency, keypos)),
         }
     }
 
@@ -294,7 +303,7 @@ impl<X: Keys, O: Clone + PartialEq> Store<X, O> {
         f: &mut dyn FnMut(&[O]),
     ) -> bool {
         match (self, cursor) {
-            (Store::Hash(h), Cursor::Hash(c)) => h.scan(c, budget, &mut |_, objs| f(objs)),
+            (Store::Hash(h), Cursor::Hash(c)) => h.scan(c, budget, f),
             (Store::Ordered(o), Cursor::Ordered(c)) => {
                 let next = o.scan(c.take(), forward, budget, &mut |_, obj| {
                     f(std::slice::from_ref(obj))

@@ -7,22 +7,22 @@
 //! caveat (a traversal racing with writers may miss or repeat a key, never fail).
 
 /// One bucket.
-pub(crate) enum Bucket<K, V> {
+pub(crate) enum Bucket<V> {
     Empty,
     Tomb,
-    Full(Entry<K, V>),
+    Full(Entry<V>),
 }
 
-/// A stored key and its value, with the key's hash kept to skip most key comparisons and to
-/// rehash without hashing again.
-pub(crate) struct Entry<K, V> {
+/// A stored value with its key's hash, kept to skip most key comparisons and to rehash without
+/// hashing again. The key itself is not stored: the value holds it (a table's objects hold
+/// their key), and [`Probe::find`] asks the caller whether a value has the key sought.
+pub(crate) struct Entry<V> {
     pub(crate) hash: u64,
-    pub(crate) key: K,
     pub(crate) val: V,
 }
 
-pub(crate) struct Probe<K, V> {
-    buckets: Box<[Bucket<K, V>]>,
+pub(crate) struct Probe<V> {
+    buckets: Box<[Bucket<V>]>,
     /// Full buckets.
     len: usize,
     /// Full plus tombstone buckets: what decides when to resize, since probes stop only at
@@ -32,7 +32,7 @@ pub(crate) struct Probe<K, V> {
 
 const MIN_CAP: usize = 8;
 
-impl<K: Eq, V> Probe<K, V> {
+impl<V> Probe<V> {
     pub(crate) fn new() -> Self {
         Probe {
             buckets: Box::new([]),
@@ -50,9 +50,9 @@ impl<K: Eq, V> Probe<K, V> {
         self.buckets.len().wrapping_sub(1)
     }
 
-    /// The bucket index holding `key`, if any.
+    /// The bucket index of the value with key hash `hash` for which `is_key` holds, if any.
     #[inline]
-    pub(crate) fn find(&self, hash: u64, key: &K) -> Option<usize> {
+    pub(crate) fn find(&self, hash: u64, is_key: impl Fn(&V) -> bool) -> Option<usize> {
         if self.buckets.is_empty() {
             return None;
         }
@@ -61,29 +61,29 @@ impl<K: Eq, V> Probe<K, V> {
         loop {
             match &self.buckets[i] {
                 Bucket::Empty => return None,
-                Bucket::Full(e) if e.hash == hash && e.key == *key => return Some(i),
+                Bucket::Full(e) if e.hash == hash && is_key(&e.val) => return Some(i),
                 _ => {}
             }
             i = (i + 1) & mask;
         }
     }
 
-    pub(crate) fn get(&self, i: usize) -> Option<&Entry<K, V>> {
+    pub(crate) fn get(&self, i: usize) -> Option<&Entry<V>> {
         match self.buckets.get(i) {
             Some(Bucket::Full(e)) => Some(e),
             _ => None,
         }
     }
 
-    pub(crate) fn get_mut(&mut self, i: usize) -> Option<&mut Entry<K, V>> {
+    pub(crate) fn get_mut(&mut self, i: usize) -> Option<&mut Entry<V>> {
         match self.buckets.get_mut(i) {
             Some(Bucket::Full(e)) => Some(e),
             _ => None,
         }
     }
 
-    /// Inserts a key that is known to be absent; returns its bucket index.
-    pub(crate) fn insert_new(&mut self, hash: u64, key: K, val: V) -> usize {
+    /// Inserts a value whose key is known to be absent; returns its bucket index.
+    pub(crate) fn insert_new(&mut self, hash: u64, val: V) -> usize {
         if (self.used + 1) * 8 > self.buckets.len() * 7 {
             self.resize(((self.len + 1) * 2).next_power_of_two().max(MIN_CAP));
         }
@@ -99,14 +99,14 @@ impl<K: Eq, V> Probe<K, V> {
                 Bucket::Full(_) => i = (i + 1) & mask,
             }
         }
-        self.buckets[i] = Bucket::Full(Entry { hash, key, val });
+        self.buckets[i] = Bucket::Full(Entry { hash, val });
         self.len += 1;
         i
     }
 
     /// Removes the entry at bucket `i`. Entries never move on removal; a tombstone is left
     /// unless the next bucket is empty, in which case the run of tombstones before it is cleared.
-    pub(crate) fn remove_at(&mut self, i: usize) -> Option<Entry<K, V>> {
+    pub(crate) fn remove_at(&mut self, i: usize) -> Option<Entry<V>> {
         if !matches!(self.buckets.get(i), Some(Bucket::Full(_))) {
             return None;
         }
@@ -145,7 +145,7 @@ impl<K: Eq, V> Probe<K, V> {
         self.used = 0;
         for b in old.into_vec() {
             if let Bucket::Full(e) = b {
-                self.insert_new(e.hash, e.key, e.val);
+                self.insert_new(e.hash, e.val);
             }
         }
     }
@@ -161,7 +161,7 @@ impl<K: Eq, V> Probe<K, V> {
     }
 
     /// Every entry, in bucket order.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = &Entry<K, V>> {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Entry<V>> {
         self.buckets.iter().filter_map(|b| match b {
             Bucket::Full(e) => Some(e),
             _ => None,
