@@ -10,6 +10,12 @@
 //! Options follow `:ets.new/2`'s list ([`Options`]), including `read_concurrency` for
 //! read-mostly tables (reader-biased locks: reads from several cores share no lock word).
 //!
+//! What each front costs: a typed row lives in its hash bucket or B-tree slot and a read copies
+//! it. A [`Table`] keeps a pair of numbers such as `{Id, Count}` in the bucket too, and any other
+//! tuple behind a shared pointer; a read of a pair builds a new tuple, a read of any other object
+//! copies a pointer. For plain rows the typed front is several times faster; both fronts'
+//! figures against the BEAM are in `benches/ETS-RESULTS.md` of the repository.
+//!
 //! A table belongs to the process that created it ([`runtime::self_pid`]). When that process
 //! exits, the table is deleted, or handed to its heir, which receives an [`EtsTransfer`].
 //! Rights ([`Access`]) are checked against the calling process on every operation. Every

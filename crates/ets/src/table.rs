@@ -98,11 +98,10 @@ fn finite(t: &Term) -> Result<(), EtsError> {
     }
 }
 
-/// Applies counter ops to a tuple: validates everything first, so an error changes nothing.
-fn apply_counters(obj: &mut Term, ops: &[CounterOp], keypos: usize) -> Result<Vec<i64>, EtsError> {
-    let Term::Tuple(elems) = obj else {
-        return Err(EtsError::NotATuple(obj.clone()));
-    };
+/// Computes counter ops on a tuple's elements: the results, and the integers to write at each
+/// position. Validates everything first, so an error changes nothing.
+type Counted = (Vec<i64>, Vec<(usize, i64)>);
+fn count(elems: &[Term], ops: &[CounterOp], keypos: usize) -> Result<Counted, EtsError> {
     let mut scratch: Vec<(usize, i64)> = Vec::with_capacity(ops.len());
     let mut results = Vec::with_capacity(ops.len());
     for op in ops {
@@ -132,11 +131,31 @@ fn apply_counters(obj: &mut Term, ops: &[CounterOp], keypos: usize) -> Result<Ve
         }
         results.push(new);
     }
-    // Copy-on-write: a reader holding this tuple keeps the old values.
+    Ok((results, scratch))
+}
+
+/// Applies counter ops to a tuple (a default object about to be inserted).
+fn apply_counters(obj: &mut Term, ops: &[CounterOp], keypos: usize) -> Result<Vec<i64>, EtsError> {
+    let Term::Tuple(elems) = obj else {
+        return Err(EtsError::NotATuple(obj.clone()));
+    };
+    let (results, writes) = count(elems, ops, keypos)?;
     let elems = Arc::make_mut(elems);
-    for (pos, v) in scratch {
+    for (pos, v) in writes {
         elems[pos - 1] = Term::Int(v);
     }
+    Ok(results)
+}
+
+/// Applies counter ops to a stored object in place: a pair's numbers are changed where they
+/// lie, without building its tuple (this runs under the shard's write lock).
+fn apply_counters_stored(
+    obj: &mut Stored,
+    ops: &[CounterOp],
+    keypos: usize,
+) -> Result<Vec<i64>, EtsError> {
+    let (results, writes) = obj.with_elements(|elems| count(elems, ops, keypos))?;
+    obj.set_ints(&writes);
     Ok(results)
 }
 
@@ -487,7 +506,7 @@ impl Table {
         };
         finite(&key)?;
         self.core.store.update(&key, |cur| match cur {
-            Some(obj) => (obj.edit(|t| apply_counters(t, ops, keypos)), None),
+            Some(obj) => (apply_counters_stored(obj, ops, keypos), None),
             None => match default {
                 None => (Err(EtsError::KeyNotFound), None),
                 Some(mut obj) => match apply_counters(&mut obj, ops, keypos) {

@@ -41,7 +41,8 @@ use crate::term::{Atom, Term};
 pub trait Record: Clone + PartialEq + Send + Sync + 'static {
     /// The key type: hashed in hash tables, ordered by its `Ord` in an `ordered_set`.
     type Key: Clone + Eq + Hash + Ord + Send + Sync + 'static;
-    /// The record's key.
+    /// The record's key. Tables call it while holding a lock, to find a record's bucket: it
+    /// should return a field, and must not use the table.
     fn key(&self) -> &Self::Key;
 }
 

@@ -399,3 +399,23 @@ fn partially_bound_tuple_keys_in_ordered_set() {
         );
     }
 }
+
+// A Term table matches a pair of numbers element by element without building its tuple; a
+// pattern of another size must still fail, for either stored form.
+#[test]
+fn tuple_patterns_of_another_size_match_nothing() {
+    for kind in [TableType::Set, TableType::OrderedSet, TableType::Bag] {
+        let t = Table::new("arity", Options::new().kind(kind)).expect("new");
+        t.insert((1, 2)).expect("insert");
+        t.insert((atom!(a), 2)).expect("insert");
+        assert_eq!(t.match_object((any(), any(), any())), Ok(vec![]));
+        assert_eq!(t.match_object(Term::tuple([any()])), Ok(vec![]));
+        assert_eq!(t.match_((var(1), var(2), any())), Ok(vec![]));
+        assert_eq!(
+            t.select(ms(Term::tuple([var(1)]), vec![], vec![var(1)])),
+            Ok(vec![])
+        );
+        assert_eq!(t.match_object((1, any())), Ok(vec![tuple!(1, 2)]));
+        t.delete_table().expect("delete");
+    }
+}

@@ -316,12 +316,14 @@ impl<K: Hash + Eq + Clone, O: Keyed<K>> HashStore<K, O> {
     fn key_from(&self, mut c: HashCursor) -> Option<K> {
         while c.shard < self.shards.len() {
             let s = self.shards[c.shard].read();
-            if let Some(o) =
-                s.t.next_full(c.bucket)
-                    .and_then(|i| s.t.get(i))
-                    .and_then(|e| e.val.as_slice().first())
-            {
-                return Some(o.key(self.keypos));
+            // Every full bucket has an object (a bucket never keeps an empty list); should one
+            // not, step past it rather than past the rest of the shard.
+            while let Some(i) = s.t.next_full(c.bucket) {
+                if let Some(o) = s.t.get(i).and_then(|e| e.val.as_slice().first()) {
+                    return Some(o.key(self.keypos));
+                }
+                debug_assert!(false, "a hash bucket kept an empty object list");
+                c.bucket = i + 1;
             }
             c = HashCursor {
                 shard: c.shard + 1,
