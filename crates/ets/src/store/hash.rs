@@ -70,19 +70,20 @@ impl<K: Hash + Eq + Clone, O: Keyed<K>> HashStore<K, O> {
         }
     }
 
+    #[inline]
+    fn shard_index(&self, hash: u64) -> usize {
+        (hash >> 40) as usize & (self.shards.len() - 1)
+    }
+
     /// Whether a bucket's objects are those of `key`. A bucket never keeps an empty list.
     #[inline]
-    fn is_key(keypos: usize, key: &K) -> impl Fn(&Objs<O>) -> bool + '_ {
+    fn is_key<'k>(&self, key: &'k K) -> impl Fn(&Objs<O>) -> bool + use<'k, K, O> {
+        let keypos = self.keypos;
         move |objs| {
             objs.as_slice()
                 .first()
                 .is_some_and(|o| o.has_key(keypos, key))
         }
-    }
-
-    #[inline]
-    fn shard_index(&self, hash: u64) -> usize {
-        (hash >> 40) as usize & (self.shards.len() - 1)
     }
 
     /// Runs `f` on the objects stored under `key` (empty if none), under the shard's read lock.
@@ -93,7 +94,7 @@ impl<K: Hash + Eq + Clone, O: Keyed<K>> HashStore<K, O> {
         let shard = self.shards[self.shard_index(hash)].read();
         match shard
             .t
-            .find(hash, Self::is_key(self.keypos, key))
+            .find(hash, self.is_key(key))
             .and_then(|i| shard.t.get(i))
         {
             Some(e) => f(e.val.as_slice()),
@@ -105,7 +106,7 @@ impl<K: Hash + Eq + Clone, O: Keyed<K>> HashStore<K, O> {
     /// caller can drop it after releasing the lock (freeing it may miss the cache).
     fn put(&self, shard: &mut Shard<O>, hash: u64, key: &K, obj: O) -> Option<Objs<O>> {
         let kind = self.kind;
-        match shard.t.find(hash, Self::is_key(self.keypos, key)) {
+        match shard.t.find(hash, self.is_key(key)) {
             Some(i) => {
                 if let Some(e) = shard.t.get_mut(i) {
                     match kind {
@@ -170,11 +171,7 @@ impl<K: Hash + Eq + Clone, O: Keyed<K>> HashStore<K, O> {
     pub(crate) fn insert_new(&self, key: K, obj: O) -> bool {
         let hash = hash_one(&key);
         let mut shard = self.shards[self.shard_index(hash)].write();
-        if shard
-            .t
-            .find(hash, Self::is_key(self.keypos, &key))
-            .is_some()
-        {
+        if shard.t.find(hash, self.is_key(&key)).is_some() {
             return false;
         }
         let _ = self.put(&mut shard, hash, &key, obj);
@@ -189,7 +186,7 @@ impl<K: Hash + Eq + Clone, O: Keyed<K>> HashStore<K, O> {
             .iter()
             .zip(&hashes)
             .zip(&pos)
-            .any(|(((k, _), &h), &p)| guards[p].t.find(h, Self::is_key(self.keypos, k)).is_some());
+            .any(|(((k, _), &h), &p)| guards[p].t.find(h, self.is_key(k)).is_some());
         if clash {
             return false;
         }
@@ -205,7 +202,7 @@ impl<K: Hash + Eq + Clone, O: Keyed<K>> HashStore<K, O> {
         let mut shard = self.shards[self.shard_index(hash)].write();
         match shard
             .t
-            .find(hash, Self::is_key(self.keypos, key))
+            .find(hash, self.is_key(key))
             .and_then(|i| shard.t.remove_at(i))
         {
             Some(e) => {
@@ -226,7 +223,7 @@ impl<K: Hash + Eq + Clone, O: Keyed<K>> HashStore<K, O> {
     pub(crate) fn delete_object(&self, key: &K, obj: &O) -> usize {
         let hash = hash_one(key);
         let mut shard = self.shards[self.shard_index(hash)].write();
-        let Some(i) = shard.t.find(hash, Self::is_key(self.keypos, key)) else {
+        let Some(i) = shard.t.find(hash, self.is_key(key)) else {
             return 0;
         };
         let (removed, now_empty) = match shard.t.get_mut(i) {
@@ -247,7 +244,7 @@ impl<K: Hash + Eq + Clone, O: Keyed<K>> HashStore<K, O> {
     pub(crate) fn replace_object(&self, key: &K, old: &O, new: O) -> bool {
         let hash = hash_one(key);
         let mut shard = self.shards[self.shard_index(hash)].write();
-        let Some(i) = shard.t.find(hash, Self::is_key(self.keypos, key)) else {
+        let Some(i) = shard.t.find(hash, self.is_key(key)) else {
             return false;
         };
         match shard.t.get_mut(i) {
@@ -262,7 +259,7 @@ impl<K: Hash + Eq + Clone, O: Keyed<K>> HashStore<K, O> {
     pub(crate) fn update<R>(&self, key: &K, f: impl FnOnce(Option<&mut O>) -> (R, Option<O>)) -> R {
         let hash = hash_one(key);
         let mut shard = self.shards[self.shard_index(hash)].write();
-        match shard.t.find(hash, Self::is_key(self.keypos, key)) {
+        match shard.t.find(hash, self.is_key(key)) {
             Some(i) => match shard.t.get_mut(i).and_then(|e| e.val.first_mut()) {
                 Some(o) => f(Some(o)).0,
                 None => f(None).0,
@@ -340,7 +337,7 @@ impl<K: Hash + Eq + Clone, O: Keyed<K>> HashStore<K, O> {
         let si = self.shard_index(hash);
         let bucket = {
             let s = self.shards[si].read();
-            s.t.find(hash, Self::is_key(self.keypos, key)).ok_or(())?
+            s.t.find(hash, self.is_key(key)).ok_or(())?
         };
         Ok(self.key_from(HashCursor {
             shard: si,
