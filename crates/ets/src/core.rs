@@ -14,7 +14,7 @@ use crate::term::Atom;
 /// lock, few enough that writers to that shard or leaf wait only briefly.
 pub(crate) const CHUNK: usize = 256;
 
-pub(crate) struct Core<X: Keys, O> {
+pub(crate) struct Core<X: Keys, O: Keyed<X::H> + Send + Sync> {
     pub(crate) meta: Meta,
     pub(crate) store: Store<X, O>,
     /// Bytes an object owns on the heap, for `info().memory`.
@@ -105,7 +105,7 @@ impl<X: Keys, O: Keyed<X::H> + Send + Sync + 'static> AnyTable for Core<X, O> {
 }
 
 /// See [`Core::chunks`].
-pub(crate) struct Chunks<'a, X: Keys, O> {
+pub(crate) struct Chunks<'a, X: Keys, O: Keyed<X::H> + Send + Sync> {
     core: &'a Core<X, O>,
     /// `None` once the table is exhausted.
     cursor: Option<Cursor<X::O>>,

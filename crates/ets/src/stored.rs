@@ -190,6 +190,17 @@ impl Keyed<Term> for Stored {
         // A table stores only objects that have an element at its key position.
         self.element(keypos).unwrap_or_else(Term::nil)
     }
+
+    /// A pair's number is made on the stack; a tuple's element is lent, not copied.
+    #[inline]
+    fn with_key<R>(&self, keypos: usize, f: impl FnOnce(&Term) -> R) -> R {
+        match self {
+            Stored::Pair { ta, a, .. } if keypos == 1 => f(&ta.term(*a)),
+            Stored::Pair { tb, b, .. } if keypos == 2 => f(&tb.term(*b)),
+            Stored::Tuple(v) if keypos >= 1 && keypos <= v.len() => f(&v[keypos - 1]),
+            _ => f(&Term::nil()),
+        }
+    }
 }
 
 /// Copies of stored objects as terms.

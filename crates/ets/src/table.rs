@@ -12,7 +12,8 @@ use crate::error::EtsError;
 use crate::options::{Options, TableType};
 use crate::pattern::MatchSpec;
 use crate::registry::{self, AnyTable, Info, Tid};
-use crate::store::{Cursor, Identical, Keys, Store};
+use crate::store::abbrev::AbMap;
+use crate::store::{Cursor, Keyed, Keys, Store};
 use crate::stored::{Stored, to_terms};
 use crate::term::{Atom, OrdTerm, Term};
 
@@ -34,7 +35,7 @@ impl Keys for TermKeys {
     fn unord(k: OrdTerm) -> Term {
         k.0
     }
-    const IDENTICAL: Option<Identical<OrdTerm>> = Some(|a, b| a.0 == b.0);
+    type Map<O: Keyed<Term> + Send + Sync> = AbMap<O>;
 }
 
 type TermCore = Core<TermKeys, Stored>;
@@ -603,12 +604,13 @@ impl Table {
             return;
         }
         if let (Store::Ordered(o), Some(range)) = (store, ms.key_range()) {
+            let keypos = self.keypos();
             // Only the sub-range of keys with the bound prefix can match: scan just that.
             let mut hits = Vec::new();
             let mut bound = Bound::Included(OrdTerm(range.lower()));
             loop {
-                let last = o.scan_from(bound, true, CHUNK, &mut |k, obj| {
-                    if !range.contains(&k.0) {
+                let last = o.scan_from(bound, true, CHUNK, &mut |obj| {
+                    if !obj.with_key(keypos, |k| range.contains(k)) {
                         return false;
                     }
                     if let Some(r) = ms.run_stored(obj) {

@@ -251,7 +251,7 @@ impl Term {
     /// Erlang's type class, in term order: number < atom < reference < fun < port < pid < tuple
     /// < map < nil < list < bitstring. Nil and non-empty lists share a class here: comparing
     /// lists element by element already puts `[]` before every other list.
-    fn class(&self) -> u8 {
+    pub(crate) fn class(&self) -> u8 {
         match self {
             Term::Int(_) | Term::Float(_) => 0,
             Term::Atom(_) => 1,

@@ -7,6 +7,7 @@
 //! decided by a closure (`update`, `select_delete`, `select_replace`) are applied afterwards as
 //! compare-and-swap operations on the exact object the closure saw.
 
+use std::collections::BTreeMap;
 use std::hash::Hash;
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -17,7 +18,7 @@ use crate::core::{Core, downcast};
 use crate::error::EtsError;
 use crate::options::{Options, TableType};
 use crate::registry::{self, AnyTable, Info, Tid};
-use crate::store::{Cursor, Identical, Keyed, Keys};
+use crate::store::{Cursor, Keyed, Keys};
 use crate::term::{Atom, Term};
 
 /// A row of a [`TypedTable`]: a cloneable value with a key.
@@ -99,7 +100,7 @@ impl<K: Clone + Eq + Hash + Ord + Send + Sync + 'static> Keys for Same<K> {
     fn unord(k: K) -> K {
         k
     }
-    const IDENTICAL: Option<Identical<K>> = None;
+    type Map<O: Keyed<K> + Send + Sync> = BTreeMap<K, O>;
 }
 
 type TypedCore<R> = Core<Same<<R as Record>::Key>, R>;

@@ -4,7 +4,9 @@
 //! extract keys and check rights, then call one store operation. [`Store`] puts the hash store
 //! (set, bag, duplicate_bag) and the ordered store (ordered_set) behind one interface.
 
+pub(crate) mod abbrev;
 pub(crate) mod hash;
+mod leaf;
 mod lock;
 pub(crate) mod ordered;
 mod probe;
@@ -13,6 +15,7 @@ use std::hash::Hash;
 
 use crate::options::TableType;
 use hash::{HashCursor, HashStore};
+pub(crate) use leaf::LeafMap;
 use ordered::OrderedStore;
 
 /// The objects stored under one key: one for a set, a list in insertion order for bags.
@@ -114,10 +117,12 @@ pub(crate) trait Keyed<K>: Clone + PartialEq {
     fn has_key(&self, keypos: usize, key: &K) -> bool;
     /// A copy of the object's key.
     fn key(&self, keypos: usize) -> K;
+    /// Runs `f` on the object's key, without copying it where the object holds it as a `K`.
+    #[inline]
+    fn with_key<R>(&self, keypos: usize, f: impl FnOnce(&K) -> R) -> R {
+        f(&self.key(keypos))
+    }
 }
-
-/// Tells whether two keys that compare equal are the same key.
-pub(crate) type Identical<K> = fn(&K, &K) -> bool;
 
 /// How a front's key type maps to the ordered store's key type. Term tables order keys by
 /// Erlang's `==`/`<` (so `1` and `1.0` are one key) through a wrapper; typed tables use the
@@ -130,9 +135,8 @@ pub(crate) trait Keys: Send + Sync + 'static {
     fn ord(k: &Self::H) -> &Self::O;
     fn ord_owned(k: Self::H) -> Self::O;
     fn unord(k: Self::O) -> Self::H;
-    /// For ordered keys that compare equal, whether they are also the same key; `None` when
-    /// comparing equal means identical.
-    const IDENTICAL: Option<Identical<Self::O>>;
+    /// The map an ordered_set leaf keeps its objects in.
+    type Map<O: Keyed<Self::H> + Send + Sync>: LeafMap<Self::O, O>;
 }
 
 /// Where a traversal resumes: a bucket position in a hash table, the last key in an ordered one.
@@ -143,17 +147,15 @@ pub(crate) enum Cursor<K> {
 }
 
 /// A table's storage: hash or ordered.
-pub(crate) enum Store<X: Keys, O> {
+pub(crate) enum Store<X: Keys, O: Keyed<X::H> + Send + Sync> {
     Hash(HashStore<X::H, O>),
-    Ordered(OrderedStore<X::O, O>),
+    Ordered(OrderedStore<X::O, O, X::Map<O>>),
 }
 
-impl<X: Keys, O: Keyed<X::H>> Store<X, O> {
+impl<X: Keys, O: Keyed<X::H> + Send + Sync> Store<X, O> {
     pub(crate) fn new(kind: TableType, read_concurrency: bool, keypos: usize) -> Self {
         match kind {
-            TableType::OrderedSet => {
-                Store::Ordered(OrderedStore::new(X::IDENTICAL, read_concurrency))
-            }
+            TableType::OrderedSet => Store::Ordered(OrderedStore::new(keypos, read_concurrency)),
             _ => Store::Hash(HashStore::new(kind, read_concurrency, keypos)),
         }
     }
@@ -305,7 +307,7 @@ impl<X: Keys, O: Keyed<X::H>> Store<X, O> {
         match (self, cursor) {
             (Store::Hash(h), Cursor::Hash(c)) => h.scan(c, budget, f),
             (Store::Ordered(o), Cursor::Ordered(c)) => {
-                let next = o.scan(c.take(), forward, budget, &mut |_, obj| {
+                let next = o.scan(c.take(), forward, budget, &mut |obj| {
                     f(std::slice::from_ref(obj))
                 });
                 let done = next.is_none();
