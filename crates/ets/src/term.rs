@@ -473,12 +473,14 @@ impl OrdTerm {
 }
 
 impl PartialEq for OrdTerm {
+    #[inline]
     fn eq(&self, other: &OrdTerm) -> bool {
-        self.0.compare(&other.0) == Ordering::Equal
+        self.cmp(other) == Ordering::Equal
     }
 }
 impl Eq for OrdTerm {}
 impl PartialOrd for OrdTerm {
+    #[inline]
     fn partial_cmp(&self, other: &OrdTerm) -> Option<Ordering> {
         Some(self.cmp(other))
     }
