@@ -32,6 +32,10 @@ fn key() -> impl Strategy<Value = Term> {
         3 => (0i64..5).prop_map(Term::Int),
         1 => (0i64..5).prop_map(|i| Term::Float(i as f64)),
         1 => (0usize..2).prop_map(|i| Term::atom(["a", "b"][i])),
+        // Keys an ordered_set files under one abbreviation: a fraction and the integer below
+        // it, strings alike in their first seven bytes.
+        1 => (0i64..5).prop_map(|i| Term::Float(i as f64 + 0.5)),
+        1 => (0usize..3).prop_map(|i| Term::from(["user-001", "user-002", "user-0"][i])),
     ]
 }
 

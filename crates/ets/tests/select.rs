@@ -419,3 +419,38 @@ fn tuple_patterns_of_another_size_match_nothing() {
         t.delete_table().expect("delete");
     }
 }
+
+// The same narrowing with the key in position 2: the scan must read each object's key where the
+// table keeps it.
+#[test]
+fn partially_bound_keys_at_position_two_in_ordered_set() {
+    let t = Table::new("prefix_keypos2", Options::ordered_set().keypos(2)).expect("new");
+    for first in [atom!(a), atom!(b), atom!(c)] {
+        for j in 0..30i64 {
+            // Element 1 sorts against the key order, so reading it instead of the key would
+            // stop the narrowed scan too early or too late.
+            let obj = Term::tuple([
+                Term::Int(1000 - j),
+                Term::tuple([first.clone(), Term::Int(j)]),
+            ]);
+            t.insert(obj).expect("insert");
+        }
+    }
+    for p in [
+        Term::tuple([any(), Term::tuple([atom!(b), var(1)])]),
+        Term::tuple([var(1), Term::tuple([atom!(a), var(2)])]),
+        Term::tuple([any(), Term::tuple([atom!(zzz), any()])]),
+    ] {
+        let clause = Term::tuple([p.clone(), Term::nil(), Term::list([atom!("$_")])]);
+        // Two identical clauses are never narrowed: a scan of the whole table.
+        let want = t
+            .select(Term::list([clause.clone(), clause]))
+            .expect("select");
+        let got = t.match_object(p.clone()).expect("match_object");
+        assert_eq!(got, want, "pattern {p}");
+    }
+    let b_objects = t
+        .match_object(Term::tuple([any(), Term::tuple([atom!(b), any()])]))
+        .expect("match_object");
+    assert_eq!(b_objects.len(), 30);
+}

@@ -91,3 +91,30 @@ fn fold_closures_may_use_the_table() {
         Ok(1000)
     );
 }
+
+// Not ETS (Erlang has no NaN or infinity, and tables reject them as objects), but next/prev take
+// any key: they answer in `Term::compare`'s order, which puts NaN after every number (before
+// every number when its sign bit is set) and the infinities at the two ends of the numbers.
+#[test]
+fn ordered_set_walks_from_non_finite_keys_in_term_order() {
+    let t = Table::new("walk_nan", Options::ordered_set()).expect("new");
+    t.insert_many([1, 2, 3].map(|k| (k, atom!(v))))
+        .expect("insert");
+    t.insert((atom!(a), atom!(v))).expect("insert");
+    let (nan, neg_nan) = (Term::Float(f64::NAN), Term::Float(-f64::NAN));
+    assert_eq!(t.next(nan.clone()), Ok(Some(atom!(a))), "next(+NaN)");
+    assert_eq!(t.prev(nan), Ok(Some(Term::Int(3))), "prev(+NaN)");
+    assert_eq!(
+        t.next(neg_nan.clone()),
+        Ok(Some(Term::Int(1))),
+        "next(-NaN)"
+    );
+    assert_eq!(t.prev(neg_nan), Ok(None), "prev(-NaN)");
+    assert_eq!(t.next(f64::INFINITY), Ok(Some(atom!(a))), "next(inf)");
+    assert_eq!(t.prev(f64::NEG_INFINITY), Ok(None), "prev(-inf)");
+    assert_eq!(
+        t.next(f64::NEG_INFINITY),
+        Ok(Some(Term::Int(1))),
+        "next(-inf)"
+    );
+}

@@ -414,10 +414,10 @@ impl<K: Ord + Clone, O: Clone + PartialEq, M: LeafMap<K, O>> OrderedStore<K, O, 
                 (Bound::Unbounded, true) => 0,
                 (Bound::Unbounded, false) => route.leaves.len() - 1,
                 (Bound::Included(k) | Bound::Excluded(k), true) => route.index(k),
+                // Keys up to `k` start in the leaf whose lower bound is at most `k`.
+                (Bound::Included(k), false) => route.index(k),
                 // Keys below `k` start in the leaf whose lower bound is below `k`.
-                (Bound::Included(k) | Bound::Excluded(k), false) => {
-                    route.bounds.partition_point(|b| b < k)
-                }
+                (Bound::Excluded(k), false) => route.bounds.partition_point(|b| b < k),
             };
             let leaf = route.leaves[i].read();
             if !leaf.valid {
@@ -581,5 +581,178 @@ mod tests {
         assert!(s.leaves() > 1, "a big leaf splits");
         assert!(s.leaves() <= MAX_LEAVES);
         assert_eq!(s.len(), 1000);
+    }
+
+    /// A Term table's store: leaves of abbreviated keys.
+    mod terms {
+        use super::*;
+        use crate::store::abbrev::AbMap;
+        use crate::stored::Stored;
+        use crate::term::{OrdTerm, Term};
+
+        type TermStore = OrderedStore<OrdTerm, Stored, AbMap<Stored>>;
+
+        /// Keys that share abbreviations: strings alike in their first seven bytes, fractions
+        /// with one floor, integers and their float twins, tuples of one size.
+        fn key() -> impl Strategy<Value = Term> {
+            prop_oneof![
+                3 => (0u32..200).prop_map(|i| Term::binary(format!("prefix_{i:03}").as_bytes())),
+                1 => (0u32..40).prop_map(|i| Term::atom(&format!("atomkey{i}"))),
+                2 => (-20i64..20).prop_map(Term::Int),
+                2 => (-80i64..80).prop_map(|i| Term::Float(i as f64 / 4.0)),
+                1 => (0i64..3, 0i64..3).prop_map(|(a, b)| Term::tuple([Term::Int(a), Term::Int(b)])),
+            ]
+        }
+
+        fn obj(k: &Term, v: i64) -> Stored {
+            Stored::new(Term::tuple([k.clone(), Term::Int(v)]))
+        }
+
+        fn objs(items: &[(Term, i64)]) -> Vec<(OrdTerm, Stored)> {
+            items
+                .iter()
+                .map(|(k, v)| (OrdTerm(k.clone()), obj(k, *v)))
+                .collect()
+        }
+
+        /// The exact model: a new key replaces an equal one (`1.0` over `1`).
+        fn model_put(m: &mut BTreeMap<OrdTerm, Stored>, k: &OrdTerm, o: Stored) {
+            m.remove(k);
+            m.insert(k.clone(), o);
+        }
+
+        /// Every object from `bound` on, `budget` at a time, as a key-range select reads them.
+        fn range(s: &TermStore, from: Bound<OrdTerm>, forward: bool, budget: usize) -> Vec<Stored> {
+            let mut out = Vec::new();
+            let mut bound = from;
+            while let Some(k) = s.scan_from(bound, forward, budget, &mut |o| {
+                out.push(o.clone());
+                true
+            }) {
+                bound = Bound::Excluded(k);
+            }
+            out
+        }
+
+        #[derive(Debug, Clone)]
+        enum TermOp {
+            Insert(Term, i64),
+            New(Term, i64),
+            Remove(Term),
+            Many(Vec<(Term, i64)>),
+            Split,
+        }
+
+        fn term_op() -> impl Strategy<Value = TermOp> {
+            prop_oneof![
+                6 => (key(), 0i64..100).prop_map(|(k, v)| TermOp::Insert(k, v)),
+                1 => (key(), 0i64..100).prop_map(|(k, v)| TermOp::New(k, v)),
+                3 => key().prop_map(TermOp::Remove),
+                2 => prop::collection::vec((key(), 0i64..100), 0..80).prop_map(TermOp::Many),
+                1 => Just(TermOp::Split),
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+            /// Leaves of abbreviated keys split and walked across, including leaves that
+            /// share one abbreviation, against an exact B-tree.
+            #[test]
+            fn term_store_with_splits_matches_an_exact_map(
+                prefill in prop::collection::vec((key(), 0i64..100), 0..600),
+                ops in prop::collection::vec(term_op(), 1..60),
+                probes in prop::collection::vec(key(), 1..20),
+                budget in 1usize..20,
+            ) {
+                let s: TermStore = OrderedStore::new(1, false);
+                let mut m: BTreeMap<OrdTerm, Stored> = BTreeMap::new();
+                for (k, o) in objs(&prefill) {
+                    model_put(&mut m, &k, o);
+                }
+                s.insert_many(objs(&prefill));
+                s.split_everything();
+                for op in ops {
+                    match op {
+                        TermOp::Insert(k, v) => {
+                            s.insert(OrdTerm(k.clone()), obj(&k, v));
+                            model_put(&mut m, &OrdTerm(k.clone()), obj(&k, v));
+                        }
+                        TermOp::New(k, v) => {
+                            let k = OrdTerm(k);
+                            let fresh = !m.contains_key(&k);
+                            prop_assert_eq!(s.insert_new(k.clone(), obj(&k.0, v)), fresh);
+                            if fresh {
+                                m.insert(k.clone(), obj(&k.0, v));
+                            }
+                        }
+                        TermOp::Remove(k) => {
+                            let k = OrdTerm(k);
+                            prop_assert_eq!(s.take(&k), m.remove(&k));
+                        }
+                        TermOp::Many(items) => {
+                            for (k, o) in objs(&items) {
+                                model_put(&mut m, &k, o);
+                            }
+                            s.insert_many(objs(&items));
+                        }
+                        TermOp::Split => s.split_everything(),
+                    }
+                    prop_assert_eq!(s.len(), m.len());
+                }
+                let all: Vec<Stored> = m.values().cloned().collect();
+                prop_assert_eq!(range(&s, Bound::Unbounded, true, budget), all.clone());
+                let mut rev = all;
+                rev.reverse();
+                prop_assert_eq!(range(&s, Bound::Unbounded, false, budget), rev);
+                for p in probes {
+                    let p = OrdTerm(p);
+                    let after = m.range((Bound::Excluded(&p), Bound::Unbounded)).next();
+                    let before = m.range(..&p).next_back();
+                    // Exact keys: the stored one of two equal keys is the one handed back.
+                    prop_assert_eq!(
+                        s.step(Some(&p), true).map(|k| k.0),
+                        after.map(|(k, _)| k.0.clone())
+                    );
+                    prop_assert_eq!(
+                        s.step(Some(&p), false).map(|k| k.0),
+                        before.map(|(k, _)| k.0.clone())
+                    );
+                    prop_assert_eq!(s.read(&p, |o| o.cloned()), m.get(&p).cloned());
+                    let from: Vec<Stored> = m.range(&p..).map(|(_, o)| o.clone()).collect();
+                    prop_assert_eq!(range(&s, Bound::Included(p.clone()), true, budget), from);
+                    let upto: Vec<Stored> = m.range(..=&p).rev().map(|(_, o)| o.clone()).collect();
+                    prop_assert_eq!(range(&s, Bound::Included(p.clone()), false, budget), upto);
+                }
+            }
+        }
+
+        /// A thousand keys with one abbreviation (one slot) still split into many leaves, and
+        /// every leaf finds its own part of the slot.
+        #[test]
+        fn keys_with_one_abbreviation_split_into_many_leaves() {
+            let s: TermStore = OrderedStore::new(1, false);
+            let keys: Vec<Term> = (0..1000)
+                .map(|i| Term::binary(format!("prefix_{i:04}").as_bytes()))
+                .collect();
+            s.insert_many(
+                keys.iter()
+                    .map(|k| (OrdTerm(k.clone()), obj(k, 0)))
+                    .collect(),
+            );
+            s.split_everything();
+            assert!(s.leaves() > 1, "one shared abbreviation still splits");
+            assert_eq!(s.len(), 1000);
+            for (i, k) in keys.iter().enumerate() {
+                let k = OrdTerm::from_ref(k);
+                assert!(s.read(k, |o| o.is_some()));
+                assert_eq!(s.step(Some(k), true).map(|k| k.0).as_ref(), keys.get(i + 1));
+                let before = i.checked_sub(1).map(|j| &keys[j]);
+                assert_eq!(s.step(Some(k), false).map(|k| k.0).as_ref(), before);
+                // A leaf's lowest key is a route bound: walking down from it must include it.
+                let down = range(&s, Bound::Included(k.clone()), false, 7);
+                assert_eq!(down.len(), i + 1, "from {:?} down", k.0);
+            }
+        }
     }
 }
