@@ -100,6 +100,16 @@ impl Stored {
         }
     }
 
+    /// Whether every float inside is finite.
+    #[inline]
+    pub(crate) fn is_finite(&self) -> bool {
+        let finite = |t: Num, bits: u64| t == Num::Int || f64::from_bits(bits).is_finite();
+        match self {
+            Stored::Pair { ta, tb, a, b } => finite(*ta, *a) && finite(*tb, *b),
+            Stored::Tuple(v) => v.iter().all(Term::is_finite),
+        }
+    }
+
     /// The tuple's size.
     #[inline]
     pub(crate) fn arity(&self) -> usize {

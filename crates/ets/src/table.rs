@@ -324,16 +324,30 @@ impl Table {
         Ok(key.clone())
     }
 
+    /// Checks an object as [`key_of`](Table::key_of) does and stores it: its key and its
+    /// stored form, from one look at its elements.
+    #[inline]
+    fn object(&self, obj: Term) -> Result<(Term, Stored), EtsError> {
+        let keypos = self.keypos();
+        if !matches!(obj, Term::Tuple(_)) {
+            return Err(EtsError::NotATuple(obj));
+        }
+        let stored = Stored::new(obj);
+        let key = stored.element(keypos).ok_or(EtsError::TooShort {
+            arity: stored.arity(),
+            keypos,
+        })?;
+        if !stored.is_finite() {
+            return Err(EtsError::NonFiniteFloat);
+        }
+        Ok((key, stored))
+    }
+
     fn keyed(
         &self,
         objs: impl IntoIterator<Item = impl Into<Term>>,
     ) -> Result<Vec<(Term, Stored)>, EtsError> {
-        objs.into_iter()
-            .map(|o| {
-                let o = o.into();
-                Ok((self.key_of(&o)?, Stored::new(o)))
-            })
-            .collect()
+        objs.into_iter().map(|o| self.object(o.into())).collect()
     }
 
     /// ETS's `insert/2` with one object: a `set` or `ordered_set` replaces the object with the
@@ -347,9 +361,8 @@ impl Table {
     /// ```
     pub fn insert(&self, obj: impl Into<Term>) -> Result<(), EtsError> {
         self.core.meta.check_write()?;
-        let obj = obj.into();
-        let key = self.key_of(&obj)?;
-        self.core.store.insert(key, Stored::new(obj));
+        let (key, obj) = self.object(obj.into())?;
+        self.core.store.insert(key, obj);
         Ok(())
     }
 
@@ -369,9 +382,8 @@ impl Table {
     /// whether it did.
     pub fn insert_new(&self, obj: impl Into<Term>) -> Result<bool, EtsError> {
         self.core.meta.check_write()?;
-        let obj = obj.into();
-        let key = self.key_of(&obj)?;
-        Ok(self.core.store.insert_new(key, Stored::new(obj)))
+        let (key, obj) = self.object(obj.into())?;
+        Ok(self.core.store.insert_new(key, obj))
     }
 
     /// ETS's `insert_new/2` with a list: inserts all, atomically, only if no key is present.
@@ -456,9 +468,8 @@ impl Table {
     /// (in a `duplicate_bag`, every copy goes).
     pub fn delete_object(&self, obj: impl Into<Term>) -> Result<(), EtsError> {
         self.core.meta.check_write()?;
-        let obj = obj.into();
-        let key = self.key_of(&obj)?;
-        self.core.store.delete_object(&key, &Stored::new(obj));
+        let (key, obj) = self.object(obj.into())?;
+        self.core.store.delete_object(&key, &obj);
         Ok(())
     }
 
