@@ -99,11 +99,11 @@ fn class(key: &Term) -> u64 {
 /// where `b` has zeros too (a smaller length).
 #[inline]
 fn prefix(bytes: &[u8]) -> u64 {
-    let mut x = 0u64;
-    for i in 0..7 {
-        x = (x << 8) | u64::from(bytes.get(i).copied().unwrap_or(0));
-    }
-    (x << 4) | bytes.len().min(7) as u64
+    let n = bytes.len().min(7);
+    let mut buf = [0u8; 8];
+    buf[..n].copy_from_slice(&bytes[..n]);
+    // The seven bytes in the low 56 bits, the first one highest.
+    ((u64::from_be_bytes(buf) >> 8) << 4) | n as u64
 }
 
 /// The objects whose keys share one abbreviation.
