@@ -1,9 +1,10 @@
 //! Range-partitioned ordered storage for `ordered_set`, adapting to contention like ETS's CA tree.
 //!
 //! The key space is cut into contiguous ranges ("leaves"), each an ordered map (a
-//! [`LeafMap`]: a `BTreeMap` for typed tables, an abbreviated-key B-tree for Term tables) under
-//! its own reader-writer lock. A route (the sorted lower bounds of the leaves) maps a key to its leaf.
-//! A table starts as one leaf, so a single writer pays for one lock and one B-tree, nothing more.
+//! [`LeafMap`]: a `BTreeMap` for typed tables, an abbreviated-key B-tree for Term tables)
+//! under its own reader-writer lock. A route (the sorted lower bounds of the leaves) maps a key
+//! to its leaf. A table starts as one leaf, so a single writer pays for one lock and one
+//! B-tree, nothing more.
 //! When writers keep colliding on a leaf (its lock is often busy when tried), the leaf is split
 //! at its median key and a new route is published; writers on the two halves then no longer
 //! collide. This is the contention-adapting idea of ETS's CA tree, without joins: leaves are
@@ -600,7 +601,8 @@ mod tests {
                 1 => (0u32..40).prop_map(|i| Term::atom(&format!("atomkey{i}"))),
                 2 => (-20i64..20).prop_map(Term::Int),
                 2 => (-80i64..80).prop_map(|i| Term::Float(i as f64 / 4.0)),
-                1 => (0i64..3, 0i64..3).prop_map(|(a, b)| Term::tuple([Term::Int(a), Term::Int(b)])),
+                1 => (0i64..3, 0i64..3)
+                    .prop_map(|(a, b)| Term::tuple([Term::Int(a), Term::Int(b)])),
             ]
         }
 
