@@ -433,7 +433,7 @@ impl<O: Keyed<Term> + Send + Sync> LeafMap<OrdTerm, O> for AbMap<O> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::stored::Stored;
     use crate::term::Atom;
@@ -489,7 +489,8 @@ mod tests {
         ]
     }
 
-    fn obj(key: &Term, v: i64) -> Stored {
+    /// `{Key, V}` as a table stores it.
+    pub(crate) fn obj(key: &Term, v: i64) -> Stored {
         Stored::new(Term::tuple([key.clone(), Term::Int(v)]))
     }
 
@@ -599,29 +600,40 @@ mod tests {
         }
     }
 
+    /// An operation of the Term-store model tests (here and in `ordered.rs`).
     #[derive(Debug, Clone)]
-    enum Op {
+    pub(crate) enum Op {
         Put(Term, i64),
         New(Term, i64),
         Remove(Term),
+        /// Change the object under the key in place (as update_counter does).
         Bump(Term),
+        /// A list insert of up to `bulk` objects.
         Merge(Vec<(Term, i64)>),
         Split,
     }
 
-    fn op() -> impl Strategy<Value = Op> {
+    /// Operations on keys drawn from `key`; list inserts hold up to `bulk` objects.
+    pub(crate) fn op<S>(key: fn() -> S, bulk: usize) -> impl Strategy<Value = Op>
+    where
+        S: Strategy<Value = Term> + 'static,
+    {
         prop_oneof![
             8 => (key(), 0i64..100).prop_map(|(k, v)| Op::Put(k, v)),
             2 => (key(), 0i64..100).prop_map(|(k, v)| Op::New(k, v)),
             4 => key().prop_map(Op::Remove),
             1 => key().prop_map(Op::Bump),
-            1 => prop::collection::vec((key(), 0i64..100), 0..40).prop_map(Op::Merge),
+            1 => prop::collection::vec((key(), 0i64..100), 0..bulk).prop_map(Op::Merge),
             1 => Just(Op::Split),
         ]
     }
 
     /// The exact model: a B-tree of whole keys where a new key replaces an equal one.
-    fn model_put(m: &mut BTreeMap<OrdTerm, Stored>, k: &Term, o: Stored) -> Option<Stored> {
+    pub(crate) fn model_put(
+        m: &mut BTreeMap<OrdTerm, Stored>,
+        k: &Term,
+        o: Stored,
+    ) -> Option<Stored> {
         let old = m.remove(OrdTerm::from_ref(k));
         m.insert(OrdTerm(k.clone()), o);
         old
@@ -677,7 +689,7 @@ mod tests {
         /// equal keys (`1`, `1.0`) is stored, traversals from any bound, and splits.
         #[test]
         fn abbreviated_map_matches_an_exact_one(
-            ops in prop::collection::vec(op(), 1..80),
+            ops in prop::collection::vec(op(key, 40), 1..80),
             probes in prop::collection::vec((key(), 0u8..3, any::<bool>(), 1usize..6), 1..12),
         ) {
             let mut a: AbMap<Stored> = AbMap::empty(1);

@@ -587,7 +587,9 @@ mod tests {
     /// A Term table's store: leaves of abbreviated keys.
     mod terms {
         use super::*;
+        use crate::store::Keyed;
         use crate::store::abbrev::AbMap;
+        use crate::store::abbrev::tests::{Op, model_put, obj, op};
         use crate::stored::Stored;
         use crate::term::{OrdTerm, Term};
 
@@ -606,21 +608,11 @@ mod tests {
             ]
         }
 
-        fn obj(k: &Term, v: i64) -> Stored {
-            Stored::new(Term::tuple([k.clone(), Term::Int(v)]))
-        }
-
         fn objs(items: &[(Term, i64)]) -> Vec<(OrdTerm, Stored)> {
             items
                 .iter()
                 .map(|(k, v)| (OrdTerm(k.clone()), obj(k, *v)))
                 .collect()
-        }
-
-        /// The exact model: a new key replaces an equal one (`1.0` over `1`).
-        fn model_put(m: &mut BTreeMap<OrdTerm, Stored>, k: &OrdTerm, o: Stored) {
-            m.remove(k);
-            m.insert(k.clone(), o);
         }
 
         /// Every object from `bound` on, `budget` at a time, as a key-range select reads them.
@@ -636,25 +628,6 @@ mod tests {
             out
         }
 
-        #[derive(Debug, Clone)]
-        enum TermOp {
-            Insert(Term, i64),
-            New(Term, i64),
-            Remove(Term),
-            Many(Vec<(Term, i64)>),
-            Split,
-        }
-
-        fn term_op() -> impl Strategy<Value = TermOp> {
-            prop_oneof![
-                6 => (key(), 0i64..100).prop_map(|(k, v)| TermOp::Insert(k, v)),
-                1 => (key(), 0i64..100).prop_map(|(k, v)| TermOp::New(k, v)),
-                3 => key().prop_map(TermOp::Remove),
-                2 => prop::collection::vec((key(), 0i64..100), 0..80).prop_map(TermOp::Many),
-                1 => Just(TermOp::Split),
-            ]
-        }
-
         proptest! {
             #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
 
@@ -663,24 +636,24 @@ mod tests {
             #[test]
             fn term_store_with_splits_matches_an_exact_map(
                 prefill in prop::collection::vec((key(), 0i64..100), 0..600),
-                ops in prop::collection::vec(term_op(), 1..60),
+                ops in prop::collection::vec(op(key, 80), 1..60),
                 probes in prop::collection::vec(key(), 1..20),
                 budget in 1usize..20,
             ) {
                 let s: TermStore = OrderedStore::new(1, false);
                 let mut m: BTreeMap<OrdTerm, Stored> = BTreeMap::new();
                 for (k, o) in objs(&prefill) {
-                    model_put(&mut m, &k, o);
+                    model_put(&mut m, &k.0, o);
                 }
                 s.insert_many(objs(&prefill));
                 s.split_everything();
                 for op in ops {
                     match op {
-                        TermOp::Insert(k, v) => {
+                        Op::Put(k, v) => {
                             s.insert(OrdTerm(k.clone()), obj(&k, v));
-                            model_put(&mut m, &OrdTerm(k.clone()), obj(&k, v));
+                            model_put(&mut m, &k, obj(&k, v));
                         }
-                        TermOp::New(k, v) => {
+                        Op::New(k, v) => {
                             let k = OrdTerm(k);
                             let fresh = !m.contains_key(&k);
                             prop_assert_eq!(s.insert_new(k.clone(), obj(&k.0, v)), fresh);
@@ -688,17 +661,29 @@ mod tests {
                                 m.insert(k.clone(), obj(&k.0, v));
                             }
                         }
-                        TermOp::Remove(k) => {
+                        Op::Remove(k) => {
                             let k = OrdTerm(k);
                             prop_assert_eq!(s.take(&k), m.remove(&k));
                         }
-                        TermOp::Many(items) => {
+                        Op::Bump(k) => {
+                            let k = OrdTerm(k);
+                            let found = s.update(&k, |cur| match cur {
+                                Some(o) => {
+                                    *o = obj(&o.key(1), 1000);
+                                    (true, None)
+                                }
+                                None => (false, None),
+                            });
+                            let want = m.get_mut(&k).map(|o| *o = obj(&o.key(1), 1000));
+                            prop_assert_eq!(found, want.is_some());
+                        }
+                        Op::Merge(items) => {
                             for (k, o) in objs(&items) {
-                                model_put(&mut m, &k, o);
+                                model_put(&mut m, &k.0, o);
                             }
                             s.insert_many(objs(&items));
                         }
-                        TermOp::Split => s.split_everything(),
+                        Op::Split => s.split_everything(),
                     }
                     prop_assert_eq!(s.len(), m.len());
                 }
