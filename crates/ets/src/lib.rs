@@ -13,7 +13,8 @@
 //! What each front costs: a typed row lives in its hash bucket or B-tree slot and a read copies
 //! it. A [`Table`] keeps a pair of numbers such as `{Id, Count}` in the bucket too, and any other
 //! tuple behind a shared pointer; a read of a pair builds a new tuple, a read of any other object
-//! copies a pointer. A Term `ordered_set` searches its B-tree by an 8-byte abbreviation of each
+//! copies a pointer. Inserting a Rust pair such as `(id, count)` builds no tuple at all
+//! ([`IntoObject`]). A Term `ordered_set` searches its B-tree by an 8-byte abbreviation of each
 //! key (exact for integers, the first seven bytes of a string or atom), then compares whole
 //! keys only where abbreviations meet, such as strings alike in their first seven bytes.
 //! For plain rows the typed front is several times faster; both fronts'
@@ -62,6 +63,7 @@ mod error;
 mod file;
 mod hash;
 mod macros;
+mod object;
 mod options;
 mod pattern;
 mod registry;
@@ -72,6 +74,7 @@ mod term;
 mod typed;
 
 pub use error::EtsError;
+pub use object::{IntoObject, Object};
 pub use options::{Access, Options, TableType};
 pub use pattern::{any, var};
 pub use registry::{EtsTransfer, Info, Tid, all, info, whereis};

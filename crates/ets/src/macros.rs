@@ -42,3 +42,22 @@ macro_rules! atom {
         $crate::Term::atom($a)
     };
 }
+
+/// Invokes `$m!` with type parameter names for every tuple size from 1 to 12 except 2
+/// (pairs have impls of their own).
+macro_rules! tuple_sizes_but_pairs {
+    ($m:ident) => {
+        $m!(A);
+        $m!(A B C);
+        $m!(A B C D);
+        $m!(A B C D E);
+        $m!(A B C D E F);
+        $m!(A B C D E F G);
+        $m!(A B C D E F G H);
+        $m!(A B C D E F G H I);
+        $m!(A B C D E F G H I J);
+        $m!(A B C D E F G H I J K);
+        $m!(A B C D E F G H I J K L);
+    };
+}
+pub(crate) use tuple_sizes_but_pairs;

@@ -70,6 +70,15 @@ impl Stored {
         }
     }
 
+    /// Stores the tuple `{a, b}` without building it when both are numbers.
+    #[inline(always)]
+    pub(crate) fn pair(a: Term, b: Term) -> Stored {
+        if let (Some((ta, x)), Some((tb, y))) = (Num::of(&a), Num::of(&b)) {
+            return Stored::Pair { ta, tb, a: x, b: y };
+        }
+        Stored::Tuple(Arc::new([a, b]))
+    }
+
     /// The object as a term: a new tuple for a pair, the shared one otherwise.
     #[inline]
     pub(crate) fn to_term(&self) -> Term {
@@ -90,7 +99,7 @@ impl Stored {
     }
 
     /// The element at 1-based position `pos`, if the object has one.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn element(&self, pos: usize) -> Option<Term> {
         match self {
             Stored::Pair { ta, a, .. } if pos == 1 => Some(ta.term(*a)),

@@ -9,6 +9,7 @@ use runtime::Pid;
 
 use crate::core::{CHUNK, Core, downcast};
 use crate::error::EtsError;
+use crate::object::IntoObject;
 use crate::options::{Options, TableType};
 use crate::pattern::MatchSpec;
 use crate::registry::{self, AnyTable, Info, Tid};
@@ -326,13 +327,13 @@ impl Table {
 
     /// Checks an object as [`key_of`](Table::key_of) does and stores it: its key and its
     /// stored form, from one look at its elements.
-    #[inline]
-    fn object(&self, obj: Term) -> Result<(Term, Stored), EtsError> {
+    #[inline(always)]
+    fn object(&self, obj: impl IntoObject) -> Result<(Term, Stored), EtsError> {
         let keypos = self.keypos();
-        if !matches!(obj, Term::Tuple(_)) {
-            return Err(EtsError::NotATuple(obj));
-        }
-        let stored = Stored::new(obj);
+        let stored = obj
+            .into_object()
+            .into_stored()
+            .map_err(EtsError::NotATuple)?;
         let key = stored.element(keypos).ok_or(EtsError::TooShort {
             arity: stored.arity(),
             keypos,
@@ -345,9 +346,9 @@ impl Table {
 
     fn keyed(
         &self,
-        objs: impl IntoIterator<Item = impl Into<Term>>,
+        objs: impl IntoIterator<Item = impl IntoObject>,
     ) -> Result<Vec<(Term, Stored)>, EtsError> {
-        objs.into_iter().map(|o| self.object(o.into())).collect()
+        objs.into_iter().map(|o| self.object(o)).collect()
     }
 
     /// ETS's `insert/2` with one object: a `set` or `ordered_set` replaces the object with the
@@ -359,9 +360,9 @@ impl Table {
     /// t.insert(("The Flash", "Grant Gustin", 7.9))?;
     /// # Ok::<(), ets::EtsError>(())
     /// ```
-    pub fn insert(&self, obj: impl Into<Term>) -> Result<(), EtsError> {
+    pub fn insert(&self, obj: impl IntoObject) -> Result<(), EtsError> {
         self.core.meta.check_write()?;
-        let (key, obj) = self.object(obj.into())?;
+        let (key, obj) = self.object(obj)?;
         self.core.store.insert(key, obj);
         Ok(())
     }
@@ -370,7 +371,7 @@ impl Table {
     /// objects go in list order (for a set, the last one stays).
     pub fn insert_many(
         &self,
-        objs: impl IntoIterator<Item = impl Into<Term>>,
+        objs: impl IntoIterator<Item = impl IntoObject>,
     ) -> Result<(), EtsError> {
         self.core.meta.check_write()?;
         let items = self.keyed(objs)?;
@@ -380,16 +381,16 @@ impl Table {
 
     /// ETS's `insert_new/2` with one object: inserts it only if its key is absent; returns
     /// whether it did.
-    pub fn insert_new(&self, obj: impl Into<Term>) -> Result<bool, EtsError> {
+    pub fn insert_new(&self, obj: impl IntoObject) -> Result<bool, EtsError> {
         self.core.meta.check_write()?;
-        let (key, obj) = self.object(obj.into())?;
+        let (key, obj) = self.object(obj)?;
         Ok(self.core.store.insert_new(key, obj))
     }
 
     /// ETS's `insert_new/2` with a list: inserts all, atomically, only if no key is present.
     pub fn insert_new_many(
         &self,
-        objs: impl IntoIterator<Item = impl Into<Term>>,
+        objs: impl IntoIterator<Item = impl IntoObject>,
     ) -> Result<bool, EtsError> {
         self.core.meta.check_write()?;
         let items = self.keyed(objs)?;
@@ -466,9 +467,9 @@ impl Table {
 
     /// ETS's `delete_object/2`: removes this exact object, keeping other objects with its key
     /// (in a `duplicate_bag`, every copy goes).
-    pub fn delete_object(&self, obj: impl Into<Term>) -> Result<(), EtsError> {
+    pub fn delete_object(&self, obj: impl IntoObject) -> Result<(), EtsError> {
         self.core.meta.check_write()?;
-        let (key, obj) = self.object(obj.into())?;
+        let (key, obj) = self.object(obj)?;
         self.core.store.delete_object(&key, &obj);
         Ok(())
     }

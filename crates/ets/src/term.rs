@@ -667,15 +667,5 @@ macro_rules! from_tuple {
         }
     };
 }
-from_tuple!(A);
 from_tuple!(A B);
-from_tuple!(A B C);
-from_tuple!(A B C D);
-from_tuple!(A B C D E);
-from_tuple!(A B C D E F);
-from_tuple!(A B C D E F G);
-from_tuple!(A B C D E F G H);
-from_tuple!(A B C D E F G H I);
-from_tuple!(A B C D E F G H I J);
-from_tuple!(A B C D E F G H I J K);
-from_tuple!(A B C D E F G H I J K L);
+crate::macros::tuple_sizes_but_pairs!(from_tuple);

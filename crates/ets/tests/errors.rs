@@ -10,7 +10,10 @@ fn table() -> Table {
 #[test]
 fn objects_must_be_tuples_holding_the_key() {
     let t = table();
-    assert_eq!(t.insert(5), Err(EtsError::NotATuple(Term::Int(5))));
+    assert_eq!(
+        t.insert(Term::Int(5)),
+        Err(EtsError::NotATuple(Term::Int(5)))
+    );
     assert_eq!(
         t.insert(Term::tuple([])),
         Err(EtsError::TooShort {
