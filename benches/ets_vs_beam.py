@@ -72,6 +72,15 @@ def main():
             print(f"| {w} | {front} | " + " | ".join(cells) + " |")
         cells = [f"{min(b[(w, c)] for b in beams):.2f}-{max(b[(w, c)] for b in beams):.2f}" for c in CLIENTS]
         print(f"| {w} | BEAM | " + " | ".join(cells) + " |")
+    print("\nEach run in order (BEAM, then ours as typed/Term, then BEAM ...):\n")
+    for w in WORKLOADS:
+        for c in CLIENTS:
+            seq = []
+            for i, b in enumerate(beams):
+                seq.append(f"{b[(w, c)]:.2f}")
+                if i < len(runs):
+                    seq.append(f"{runs[i][(w, 'typed', c)]:.1f}/{runs[i][(w, 'Term', c)]:.1f}")
+            print(f"- {w}, {c} client{'s' if c > 1 else ''}: " + ", ".join(seq))
 
 
 if __name__ == "__main__":

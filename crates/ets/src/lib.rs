@@ -16,7 +16,8 @@
 //! copies a pointer. Inserting a Rust pair such as `(id, count)` builds no tuple at all
 //! ([`IntoObject`]). A Term `ordered_set` searches its B-tree by an 8-byte abbreviation of each
 //! key (exact for integers, the first seven bytes of a string or atom), then compares whole
-//! keys only where abbreviations meet, such as strings alike in their first seven bytes.
+//! keys only where abbreviations meet, such as strings alike in their first seven bytes; a row
+//! of an integer key and one other number keeps just that number beside the abbreviation.
 //! For plain rows the typed front is several times faster; both fronts'
 //! figures against the BEAM are in `benches/ETS-RESULTS.md` of the repository.
 //!

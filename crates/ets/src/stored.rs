@@ -43,6 +43,13 @@ impl Num {
     }
 }
 
+/// The number beside an integer key, in a Term ordered_set's packed form ([`Keyed::pack`]).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct Packed {
+    pub(crate) kind: Num,
+    pub(crate) bits: u64,
+}
+
 /// An object of a Term table as the table holds it. 24 bytes.
 #[derive(Clone, PartialEq, Debug)]
 pub(crate) enum Stored {
@@ -208,6 +215,44 @@ impl Keyed<Term> for Stored {
     fn key(&self, keypos: usize) -> Term {
         // A table stores only objects that have an element at its key position.
         self.element(keypos).unwrap_or_else(Term::nil)
+    }
+
+    #[inline]
+    fn pack(&self, keypos: usize) -> Option<(i64, Packed)> {
+        match *self {
+            Stored::Pair {
+                ta: Num::Int,
+                tb,
+                a,
+                b,
+            } if keypos == 1 => Some((a as i64, Packed { kind: tb, bits: b })),
+            Stored::Pair {
+                ta,
+                tb: Num::Int,
+                a,
+                b,
+            } if keypos == 2 => Some((b as i64, Packed { kind: ta, bits: a })),
+            _ => None,
+        }
+    }
+
+    #[inline]
+    fn unpack(key: i64, p: Packed, keypos: usize) -> Option<Self> {
+        match keypos {
+            1 => Some(Stored::Pair {
+                ta: Num::Int,
+                tb: p.kind,
+                a: key as u64,
+                b: p.bits,
+            }),
+            2 => Some(Stored::Pair {
+                ta: p.kind,
+                tb: Num::Int,
+                a: p.bits,
+                b: key as u64,
+            }),
+            _ => None,
+        }
     }
 
     /// A pair's number is made on the stack; a tuple's element is lent, not copied.

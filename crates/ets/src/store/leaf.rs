@@ -15,8 +15,13 @@ pub(crate) trait LeafMap<K, O>: Send + Sync + Sized {
     /// An empty map for a table with key position `keypos` (1-based).
     fn empty(keypos: usize) -> Self;
     fn len(&self) -> usize;
-    fn get(&self, key: &K) -> Option<&O>;
-    fn get_mut(&mut self, key: &K) -> Option<&mut O>;
+    /// Runs `f` on the object with `key`, or on `None`.
+    fn read<R>(&self, key: &K, f: impl FnOnce(Option<&O>) -> R) -> R;
+    fn contains(&self, key: &K) -> bool {
+        self.read(key, |o| o.is_some())
+    }
+    /// Runs `f` on the object with `key` (which `f` may change, but not its key), or on `None`.
+    fn update<R>(&mut self, key: &K, f: impl FnOnce(Option<&mut O>) -> R) -> R;
     /// Inserts or replaces. A replaced object's key is replaced too: inserting `{1.0, x}` over
     /// `{1, y}` leaves the key `1.0`, as in ETS. Returns the replaced object, for the caller to
     /// drop once its lock is released.
@@ -86,12 +91,12 @@ where
     }
 
     #[inline]
-    fn get(&self, key: &K) -> Option<&O> {
-        BTreeMap::get(self, key)
+    fn read<R>(&self, key: &K, f: impl FnOnce(Option<&O>) -> R) -> R {
+        f(BTreeMap::get(self, key))
     }
 
-    fn get_mut(&mut self, key: &K) -> Option<&mut O> {
-        BTreeMap::get_mut(self, key)
+    fn update<R>(&mut self, key: &K, f: impl FnOnce(Option<&mut O>) -> R) -> R {
+        f(BTreeMap::get_mut(self, key))
     }
 
     #[inline]

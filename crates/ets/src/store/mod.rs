@@ -14,6 +14,7 @@ mod probe;
 use std::hash::Hash;
 
 use crate::options::TableType;
+use crate::stored::Packed;
 use hash::{HashCursor, HashStore};
 pub(crate) use leaf::LeafMap;
 use ordered::OrderedStore;
@@ -121,6 +122,18 @@ pub(crate) trait Keyed<K>: Clone + PartialEq {
     #[inline]
     fn with_key<R>(&self, keypos: usize, f: impl FnOnce(&K) -> R) -> R {
         f(&self.key(keypos))
+    }
+    /// For a Term ordered_set ([`AbMap`](abbrev::AbMap)): an object made of an integer key and
+    /// one other number, taken apart into the key and that number. `None` for any other object,
+    /// and always for types that are never packed.
+    #[inline]
+    fn pack(&self, _keypos: usize) -> Option<(i64, Packed)> {
+        None
+    }
+    /// The object that [`pack`](Keyed::pack) took apart into `key` and `packed`.
+    #[inline]
+    fn unpack(_key: i64, _packed: Packed, _keypos: usize) -> Option<Self> {
+        None
     }
 }
 

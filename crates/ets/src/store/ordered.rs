@@ -235,7 +235,7 @@ impl<K: Ord + Clone, O: Clone + PartialEq, M: LeafMap<K, O>> OrderedStore<K, O, 
 
     #[inline]
     pub(crate) fn read<R>(&self, key: &K, f: impl FnOnce(Option<&O>) -> R) -> R {
-        self.with_leaf(key, |m| f(m.get(key)))
+        self.with_leaf(key, |m| m.read(key, f))
     }
 
     #[inline]
@@ -270,7 +270,7 @@ impl<K: Ord + Clone, O: Clone + PartialEq, M: LeafMap<K, O>> OrderedStore<K, O, 
         if keys
             .iter()
             .zip(&pos)
-            .any(|(k, &p)| guards[p].map.get(k).is_some())
+            .any(|(k, &p)| guards[p].map.contains(k))
         {
             return false;
         }
@@ -287,7 +287,7 @@ impl<K: Ord + Clone, O: Clone + PartialEq, M: LeafMap<K, O>> OrderedStore<K, O, 
 
     pub(crate) fn delete_object(&self, key: &K, obj: &O) -> usize {
         self.with_leaf_mut(key, |m| {
-            if m.get(key) == Some(obj) {
+            if m.read(key, |o| o == Some(obj)) {
                 m.remove(key);
                 1
             } else {
@@ -297,26 +297,28 @@ impl<K: Ord + Clone, O: Clone + PartialEq, M: LeafMap<K, O>> OrderedStore<K, O, 
     }
 
     pub(crate) fn replace_object(&self, key: &K, old: &O, new: O) -> bool {
-        self.with_leaf_mut(key, |m| match m.get_mut(key) {
-            Some(cur) if cur == old => {
-                *cur = new;
-                true
-            }
-            _ => false,
+        self.with_leaf_mut(key, |m| {
+            m.update(key, |cur| match cur {
+                Some(cur) if cur == old => {
+                    *cur = new;
+                    true
+                }
+                _ => false,
+            })
         })
     }
 
     /// As [`HashStore::update`](super::hash::HashStore::update).
     pub(crate) fn update<R>(&self, key: &K, f: impl FnOnce(Option<&mut O>) -> (R, Option<O>)) -> R {
-        self.with_leaf_mut(key, |m| match m.get_mut(key) {
-            Some(o) => f(Some(o)).0,
-            None => {
-                let (r, ins) = f(None);
-                if let Some(o) = ins {
-                    m.put(key.clone(), o);
-                }
-                r
+        self.with_leaf_mut(key, |m| {
+            let (r, ins) = m.update(key, |o| match o {
+                Some(o) => (f(Some(o)).0, None),
+                None => f(None),
+            });
+            if let Some(o) = ins {
+                m.put(key.clone(), o);
             }
+            r
         })
     }
 
@@ -587,9 +589,8 @@ mod tests {
     /// A Term table's store: leaves of abbreviated keys.
     mod terms {
         use super::*;
-        use crate::store::Keyed;
         use crate::store::abbrev::AbMap;
-        use crate::store::abbrev::tests::{Op, model_put, obj, op};
+        use crate::store::abbrev::tests::{Op, bumped, model_put, obj, op};
         use crate::stored::Stored;
         use crate::term::{OrdTerm, Term};
 
@@ -665,16 +666,16 @@ mod tests {
                             let k = OrdTerm(k);
                             prop_assert_eq!(s.take(&k), m.remove(&k));
                         }
-                        Op::Bump(k) => {
+                        Op::Bump(k, text) => {
                             let k = OrdTerm(k);
                             let found = s.update(&k, |cur| match cur {
                                 Some(o) => {
-                                    *o = obj(&o.key(1), 1000);
+                                    *o = bumped(1, o, text);
                                     (true, None)
                                 }
                                 None => (false, None),
                             });
-                            let want = m.get_mut(&k).map(|o| *o = obj(&o.key(1), 1000));
+                            let want = m.get_mut(&k).map(|o| *o = bumped(1, o, text));
                             prop_assert_eq!(found, want.is_some());
                         }
                         Op::Merge(items) => {
