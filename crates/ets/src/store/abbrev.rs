@@ -440,7 +440,9 @@ impl<O: Keyed<Term> + Send + Sync> LeafMap<OrdTerm, O> for AbMap<O> {
                     self.ints.remove(&ab);
                     self.len -= 1;
                     let k = key_of(keypos, &o);
-                    self.put_slot(abbrev(&k.0), k, o);
+                    debug_assert!(&k == key, "an update keeps the object's key");
+                    // `put`, not `put_slot`: the maps' rule holds even for a changed key.
+                    self.put(k, o);
                 }
             }
             return r;
@@ -1098,5 +1100,169 @@ pub(crate) mod tests {
             std::mem::size_of::<Slot<Stored>>(),
             std::mem::size_of::<Stored>()
         );
+    }
+
+    // Keys at the edges of the packed form (±2^58, -0.0, whole floats, fractions sharing an
+    // integer's floor) and values of every kind, so that objects pack, stop packing and start
+    // again; NaN and infinite bounds for walks.
+    fn edge_key() -> impl Strategy<Value = Term> {
+        let limit = 1i64 << 58;
+        let ints = vec![
+            -limit - 1,
+            -limit,
+            -limit + 1,
+            -2,
+            -1,
+            0,
+            1,
+            2,
+            3,
+            limit - 2,
+            limit - 1,
+            limit,
+        ];
+        let floats = vec![
+            -(limit as f64),
+            -(limit as f64) - 64.0,
+            (limit as f64) - 32.0,
+            limit as f64,
+            -0.0,
+            0.0,
+            0.5,
+            -0.5,
+            1.0,
+            1.5,
+            2.0,
+            2.25,
+            3.0,
+            3.75,
+            -1.0,
+            -1.5,
+            -2.0,
+            1e300,
+            -1e300,
+        ];
+        prop_oneof![
+            3 => prop::sample::select(ints).prop_map(Term::Int),
+            3 => prop::sample::select(floats).prop_map(Term::Float),
+            1 => prop::sample::select(vec!["a", "b"]).prop_map(Term::atom),
+        ]
+    }
+
+    fn edge_val() -> impl Strategy<Value = Term> {
+        prop_oneof![
+            (-3i64..3).prop_map(Term::Int),
+            prop::sample::select(vec![-0.0, 0.0, 1.5, 1e300]).prop_map(Term::Float),
+            Just(Term::atom("x")),
+            Just(Term::tuple([Term::Int(1)])),
+        ]
+    }
+
+    fn pair_at(keypos: usize, k: &Term, v: &Term) -> Stored {
+        if keypos == 1 {
+            Stored::new(Term::tuple([k.clone(), v.clone()]))
+        } else {
+            Stored::new(Term::tuple([v.clone(), k.clone()]))
+        }
+    }
+
+    #[derive(Debug, Clone)]
+    enum EOp {
+        Put(Term, Term),
+        New(Term, Term),
+        Remove(Term),
+        Set(Term, Term),
+        Merge(Vec<(Term, Term)>),
+        Split,
+    }
+
+    fn eop() -> impl Strategy<Value = EOp> {
+        prop_oneof![
+            6 => (edge_key(), edge_val()).prop_map(|(k, v)| EOp::Put(k, v)),
+            2 => (edge_key(), edge_val()).prop_map(|(k, v)| EOp::New(k, v)),
+            3 => edge_key().prop_map(EOp::Remove),
+            2 => (edge_key(), edge_val()).prop_map(|(k, v)| EOp::Set(k, v)),
+            1 => prop::collection::vec((edge_key(), edge_val()), 0..12).prop_map(EOp::Merge),
+            1 => Just(EOp::Split),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+        #[test]
+        fn edge_keys_and_values_match_an_exact_map(
+            ops in prop::collection::vec(eop(), 1..60),
+            keypos in 1usize..=2,
+        ) {
+            let mut a: AbMap<Stored> = AbMap::empty(keypos);
+            let mut m: BTreeMap<OrdTerm, Stored> = BTreeMap::new();
+            for op in ops {
+                match op {
+                    EOp::Put(k, v) => {
+                        let o = pair_at(keypos, &k, &v);
+                        prop_assert_eq!(a.put(OrdTerm(k.clone()), o.clone()), model_put(&mut m, &k, o));
+                    }
+                    EOp::New(k, v) => {
+                        let o = pair_at(keypos, &k, &v);
+                        let fresh = !m.contains_key(OrdTerm::from_ref(&k));
+                        prop_assert_eq!(a.insert_new(OrdTerm(k.clone()), o.clone()), fresh);
+                        if fresh { m.insert(OrdTerm(k.clone()), o); }
+                    }
+                    EOp::Remove(k) => {
+                        let k = OrdTerm(k);
+                        prop_assert_eq!(a.remove(&k), m.remove(&k));
+                    }
+                    EOp::Set(k, v) => {
+                        let ok = OrdTerm::from_ref(&k);
+                        let f = |o: &mut Stored| *o = pair_at(keypos, &o.key(keypos), &v);
+                        let got = a.update(ok, |o| o.map(f));
+                        let want = m.get_mut(ok).map(f);
+                        prop_assert_eq!(got, want);
+                    }
+                    EOp::Merge(items) => {
+                        let items: Vec<(OrdTerm, Stored)> = items.iter()
+                            .map(|(k, v)| (OrdTerm(k.clone()), pair_at(keypos, k, v))).collect();
+                        for (k, o) in &items { model_put(&mut m, &k.0, o.clone()); }
+                        a.merge(items);
+                    }
+                    EOp::Split => {
+                        if let Some((low, upper)) = a.split_upper() {
+                            let moved: Vec<OrdTerm> = m.range(low.clone()..).map(|(k, _)| k.clone()).collect();
+                            let mut um = BTreeMap::new();
+                            for k in moved { if let Some(o) = m.remove(&k) { um.insert(k, o); } }
+                            check(&upper, &um)?;
+                            // keep going with the upper half merged back, to keep many objects
+                            let items: Vec<(OrdTerm, Stored)> = upper.into_sorted();
+                            for (k, o) in &items { model_put(&mut m, &k.0, o.clone()); }
+                            a.merge(items);
+                        }
+                    }
+                }
+                check(&a, &m)?;
+                // into_sorted keys are the model's keys exactly
+                // every bound, both directions
+                let mut probes: Vec<Term> = m.keys().map(|k| k.0.clone()).collect();
+                probes.extend([Term::Float(0.0), Term::Float(1.0), Term::Float(-(1i64<<58) as f64), Term::Float(((1i64<<58) - 32) as f64), Term::Int((1i64<<58)-32), Term::Float(-0.0), Term::Float(3.0), Term::Float(2.5), Term::Int(3), Term::Float(f64::NAN), Term::Float(-f64::NAN), Term::Float(f64::NEG_INFINITY), Term::Float(f64::INFINITY)]);
+                for p in &probes {
+                    let ok = OrdTerm(p.clone());
+                    prop_assert_eq!(a.read(&ok, |o| o.cloned()), m.get(&ok).cloned());
+                    prop_assert_eq!(a.contains(&ok), m.contains_key(&ok));
+                    for kind in 0..3u8 {
+                        let bound = match kind { 0 => Bound::Unbounded, 1 => Bound::Included(&ok), _ => Bound::Excluded(&ok) };
+                        for forward in [true, false] {
+                            for budget in [1usize, 2, 100] {
+                                let (got, gs) = walk(&a, bound, forward, budget);
+                                let (want, ws) = walk(&m, bound, forward, budget);
+                                prop_assert_eq!(&got, &want, "{:?} {:?} {}", p, kind, forward);
+                                prop_assert_eq!(gs, ws);
+                            }
+                        }
+                    }
+                }
+            }
+            let sorted: Vec<(Term, Stored)> = a.into_sorted().into_iter().map(|(k, o)| (k.0, o)).collect();
+            let want: Vec<(Term, Stored)> = m.into_iter().map(|(k, o)| (k.0, o)).collect();
+            prop_assert_eq!(sorted, want);
+        }
     }
 }
